@@ -53,18 +53,14 @@ class Fetcher:
 
     def _build_opener(self) -> urllib.request.OpenerDirector:
         if self._opener is None:
-            handlers: list[urllib.request.BaseHandler] = [
-                urllib.request.ProxyHandler(dict(self.proxies or {}))
-            ]
+            handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler(dict(self.proxies or {}))]
             if self.ssl_verify is False:
                 ctx = ssl.create_default_context()
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
                 handlers.append(urllib.request.HTTPSHandler(context=ctx))
             elif isinstance(self.ssl_verify, str) and self.ssl_verify not in ("true", "truststore"):
-                handlers.append(
-                    urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=self.ssl_verify))
-                )
+                handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=self.ssl_verify)))
             self._opener = urllib.request.build_opener(*handlers)
         return self._opener
 
@@ -80,9 +76,7 @@ class Fetcher:
             raise FetchError(f"{safe} answered HTTP {status}", status=status) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise Unreachable(
-                f"{redact(request.full_url)} could not be reached: {redact(str(reason))}"
-            ) from None
+            raise Unreachable(f"{redact(request.full_url)} could not be reached: {redact(str(reason))}") from None
 
     def get(
         self,
@@ -116,9 +110,7 @@ class Fetcher:
 
     def head(self, url: str, *, headers: Mapping[str, str] | None = None) -> int:
         """HEAD ``url`` and return the status code (HTTP errors are returned, not raised)."""
-        request = urllib.request.Request(
-            url, method="HEAD", headers={"User-Agent": self.user_agent, **(headers or {})}
-        )
+        request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": self.user_agent, **(headers or {})})
         try:
             with self._open(request, self.timeout) as response:
                 return int(response.status)

@@ -11,9 +11,7 @@ MASK = "<redacted>"
 
 _PATH_TOKEN = re.compile(r"/t/[^/\s?#]+")
 _QUERY_TOKEN = re.compile(r"((?:^|[?&;\s])(?:token|access_token|api_key|auth)=)[^&;\s#]+", re.IGNORECASE)
-_AUTH_HEADER = re.compile(
-    r"((?:authorization|x-auth-token)\s*[:=]\s*)(?:(?:token|bearer|basic)\s+)?\S+", re.IGNORECASE
-)
+_AUTH_HEADER = re.compile(r"((?:authorization|x-auth-token)\s*[:=]\s*)(?:(?:token|bearer|basic)\s+)?\S+", re.IGNORECASE)
 
 
 def mask_token(token: str | None) -> str | None:

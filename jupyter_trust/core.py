@@ -1,0 +1,165 @@
+"""The one core every surface (REST, panel, magic, CLI) goes through.
+
+``Core`` wires the services together from a :class:`~jupyter_trust.policy.Policy` and an environment;
+it holds no Jupyter objects, so the server extension, the magic and the command line build the same
+``Core`` and therefore always agree.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from .conda.condarc import CondaConfig
+from .conda.envs import (
+    Environment,
+    conda_version,
+    content_trust_importable,
+    find_conda_executable,
+    list_environments,
+    resolve_target_prefix,
+)
+from .conda.tokens import TokenStore, repo_url
+from .fsutil import ensure_private_dir
+from .paths import jupyter_data_dir, trust_cache_dir
+from .plans.install import Installer
+from .plans.service import PlanContext, Planner
+from .policy import Policy
+from .settings import SettingsService
+from .trust.anchor import Anchor, discover_anchor
+from .trust.store import TrustStore
+
+
+@dataclass(frozen=True)
+class CondaInfo:
+    """What we know about a conda installation, found once (no subprocess per request)."""
+
+    executable: str | None
+    version: str | None
+    root_prefix: Path | None
+
+    def to_json(self, target_prefix: Path | None) -> dict[str, object]:
+        prefix = target_prefix or self.root_prefix
+        return {
+            "executable": self.executable,
+            "version": self.version,
+            "content_trust_importable": bool(prefix and content_trust_importable(prefix)),
+        }
+
+
+@dataclass
+class Core:
+    policy: Policy = field(default_factory=Policy.load)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: the environment the Jupyter server (or CLI) runs in
+    server_prefix: Path = field(default_factory=lambda: Path(sys.prefix))
+    #: the environment a kernel runs in, when known (the magic's default target)
+    kernel_prefix: Path | None = None
+    #: private working directory (plans, downloaded repodata and artifacts, task journal)
+    work_dir: Path | None = None
+
+    # -- conda ---------------------------------------------------------------------------------
+    @cached_property
+    def conda(self) -> CondaInfo:
+        exe = find_conda_executable(environ=self.environ)
+        root = exe.parent.parent if exe else None
+        return CondaInfo(str(exe) if exe else None, conda_version(exe) if exe else None, root)
+
+    @property
+    def active_prefix(self) -> Path | None:
+        value = self.environ.get("CONDA_PREFIX")
+        return Path(value) if value else None
+
+    def config(self) -> CondaConfig:
+        """Conda's merged configuration, read fresh (condarc files may change under us)."""
+        return CondaConfig.load(
+            environ=self.environ, root_prefix=self.conda.root_prefix, active_prefix=self.active_prefix
+        )
+
+    def tokens(self) -> TokenStore:
+        return TokenStore(environ=self.environ, policy=self.policy)
+
+    def settings(self) -> SettingsService:
+        return SettingsService(
+            policy=self.policy,
+            environ=self.environ,
+            root_prefix=self.conda.root_prefix,
+            active_prefix=self.active_prefix,
+        )
+
+    # -- trust metadata ------------------------------------------------------------------------
+    def conda_trust_dirs(self) -> list[Path]:
+        dirs = []
+        if self.active_prefix:
+            dirs.append(self.active_prefix / "etc" / "conda")
+        if self.conda.root_prefix:
+            dirs.append(self.conda.root_prefix / "etc" / "conda")
+        return dirs
+
+    def anchor(self) -> Anchor:
+        return discover_anchor(self.policy.trust_root, environ=self.environ, conda_dirs=self.conda_trust_dirs())
+
+    def trust_store(self, config: CondaConfig | None = None) -> TrustStore:
+        config = config or self.config()
+        url = config.signing_metadata_url_base.value
+        return TrustStore(
+            metadata_url=url.rstrip("/") if isinstance(url, str) and url else None,
+            anchor=self.anchor(),
+            cache_dir=trust_cache_dir(self.environ),
+            fetcher=config.fetcher(),
+        )
+
+    # -- environments --------------------------------------------------------------------------
+    def environments(self, config: CondaConfig | None = None) -> list[Environment]:
+        config = config or self.config()
+        envs_dirs = [Path(p) for p in (config.envs_dirs.value or [])]
+        if self.conda.root_prefix:
+            envs_dirs.append(self.conda.root_prefix / "envs")
+        return list_environments(
+            envs_dirs=envs_dirs,
+            extra_roots=[Path(p) for p in self.policy.allowed_prefix_roots],
+            kernel_prefix=self.kernel_prefix,
+            server_prefix=self.server_prefix,
+        )
+
+    def target_prefix(self, requested: str, config: CondaConfig | None = None) -> Path:
+        envs = self.environments(config)
+        return resolve_target_prefix(
+            requested,
+            allowed=envs,
+            allowed_roots=[Path(p) for p in self.policy.allowed_prefix_roots],
+            server_prefix=self.server_prefix,
+            allow_server_prefix=self.policy.allow_server_prefix,
+        )
+
+    # -- plans ---------------------------------------------------------------------------------
+    def private_work_dir(self) -> Path:
+        base = self.work_dir or (jupyter_data_dir(self.environ) / "jupyter_trust" / "work")
+        return ensure_private_dir(Path(base))
+
+    def plan_context(self, config: CondaConfig | None = None) -> PlanContext:
+        config = config or self.config()
+        store = self.tokens()
+        channels = config.channel_urls()
+        if self.policy.allowed_channels:
+            allowed = set(self.policy.allowed_channels)
+            channels = [(name, url) for name, url in channels if name in allowed or url in allowed]
+        return PlanContext(
+            policy=self.policy,
+            channels=channels,
+            trust_store=self.trust_store(config),
+            token=store.read,
+            repo_url=repo_url(self.environ),
+            fetcher=config.fetcher(),
+            work_dir=self.private_work_dir(),
+        )
+
+    def planner(self, config: CondaConfig | None = None) -> Planner:
+        return Planner(self.plan_context(config))
+
+    def installer(self, config: CondaConfig | None = None) -> Installer:
+        return Installer(self.plan_context(config))

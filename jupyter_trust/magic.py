@@ -1,0 +1,197 @@
+"""``%conda_trust``: the IPython magic over the same core as the server, panel and command line.
+
+    %load_ext jupyter_trust
+    %conda_trust status [--refresh]
+    %conda_trust token set [--no-validate] [--no-verification] [--user|--env|--system|--file PATH]
+                           [--from-env VAR | --from-file PATH]
+    %conda_trust token remove [--user|--env|--system|--file PATH]
+    %conda_trust verification on|off [--user|--env|--system|--file PATH]
+    %conda_trust plan SPEC... [--prefix P]
+    %conda_trust install SPEC... [--prefix P] [--confirm-unsigned]
+
+The token is never an argument (it would be saved in the notebook): it is read with a hidden prompt,
+or from an environment variable or file the user names. Installs go into the kernel's environment
+by default, like IPython's ``%conda``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.display import display
+
+from .core import Core
+from .redact import Redactor
+from .render import plan_html, plan_text
+from .server.config import load_policy
+from .status import build_status
+
+
+class MagicUsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise MagicUsageError(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise MagicUsageError(message or self.format_usage())
+
+
+def _location_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--user", action="store_true")
+    g.add_argument("--env", action="store_true")
+    g.add_argument("--system", action="store_true")
+    g.add_argument("--file")
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="%conda_trust", add_help=False)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("status", add_help=False)
+    p.add_argument("--refresh", action="store_true")
+    token = sub.add_parser("token", add_help=False).add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = token.add_parser("set", add_help=False)
+    p.add_argument("--no-validate", action="store_true")
+    p.add_argument("--no-verification", action="store_true", help="do not enable signature verification")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--from-env", metavar="VAR")
+    src.add_argument("--from-file", metavar="PATH")
+    _location_flags(p)
+    p = token.add_parser("remove", add_help=False)
+    _location_flags(p)
+    p = sub.add_parser("verification", add_help=False)
+    p.add_argument("state", choices=["on", "off"])
+    p.add_argument("--metadata-url")
+    _location_flags(p)
+    for name in ("plan", "install"):
+        p = sub.add_parser(name, add_help=False)
+        p.add_argument("specs", nargs="+")
+        p.add_argument("--prefix", "-p")
+        if name == "install":
+            p.add_argument("--confirm-unsigned", action="store_true")
+    return parser
+
+
+def _show(text: str, html: str | None = None) -> None:
+    bundle = {"text/plain": text}
+    if html:
+        bundle["text/html"] = html
+    display(bundle, raw=True)
+
+
+@magics_class
+class CondaTrustMagics(Magics):
+    def _core(self) -> Core:
+        return Core(policy=load_policy(), kernel_prefix=Path(sys.prefix))
+
+    @line_magic
+    def conda_trust(self, line: str) -> None:
+        """Trust status, token and verification settings, signed install plans. See ``%conda_trust?``."""
+        core: Core | None = None
+        try:
+            args = _parser().parse_args(shlex.split(line))
+            core = self._core()
+            getattr(self, f"_do_{args.command}")(core, args)
+        except MagicUsageError as exc:
+            print(f"%conda_trust: {str(exc).strip()}\n{__doc__.split(chr(10) + chr(10))[1]}", file=sys.stderr)
+        except Exception as exc:
+            token = None
+            try:
+                token = core.tokens().read() if core else None
+            except Exception:  # noqa: S110 - redaction by pattern still applies
+                pass
+            print(
+                f"%conda_trust: {Redactor([token] if token else [])(str(exc) or type(exc).__name__)}", file=sys.stderr
+            )
+
+    # -- commands ------------------------------------------------------------------------------
+    def _do_status(self, core: Core, args: argparse.Namespace) -> None:
+        status = build_status(core, refresh=args.refresh)
+        _show(status.to_text(), status.to_html())
+
+    def _location(self, core: Core, args: argparse.Namespace) -> Any:
+        from .conda.condarc import CondarcLocation
+
+        scope = "file" if args.file else ("system" if args.system else ("env" if args.env else "user"))
+        return CondarcLocation.resolve(
+            scope, args.file, environ=core.environ, sys_prefix=core.conda.root_prefix, active_prefix=core.active_prefix
+        )
+
+    def _settings(self, result: Any) -> None:
+        data = result.to_json()
+        lines = [*data.get("messages", [])]
+        tok = data["token"]
+        lines.append(f"token: {tok['masked']} ({tok['location']})" if tok.get("present") else "token: not set")
+        lines.append(f"signature verification: {'ON' if data['verification'].get('enabled') else 'OFF'}")
+        _show("\n".join(lines))
+
+    def _do_token(self, core: Core, args: argparse.Namespace) -> None:
+        location = self._location(core, args)
+        if args.action == "remove":
+            self._settings(core.settings().remove_token(location=location))
+            return
+        if args.from_env:
+            token = os.environ.get(args.from_env, "")
+        elif args.from_file:
+            token = Path(args.from_file).expanduser().read_text().strip()
+        else:
+            token = getpass.getpass("Anaconda token (input hidden): ")
+        if not token.strip():
+            raise MagicUsageError("no token given")
+        result = core.settings().set_token(
+            token.strip(),
+            location=location,
+            validate=not args.no_validate,
+            enable_signature_verification=not args.no_verification,
+        )
+        self._settings(result)
+
+    def _do_verification(self, core: Core, args: argparse.Namespace) -> None:
+        result = core.settings().set_verification(
+            args.state == "on", location=self._location(core, args), metadata_url=args.metadata_url
+        )
+        self._settings(result)
+
+    def _plan(self, core: Core, args: argparse.Namespace) -> Any:
+        prefix = core.target_prefix(args.prefix or sys.prefix)
+        plan = core.planner().plan(args.specs, prefix)
+        data = plan.to_json()
+        _show(plan_text(data), plan_html(data))
+        return plan
+
+    def _do_plan(self, core: Core, args: argparse.Namespace) -> None:
+        self._plan(core, args)
+
+    def _do_install(self, core: Core, args: argparse.Namespace) -> None:
+        plan = self._plan(core, args)
+        if plan.blocked:
+            print("Refused: the plan is blocked; nothing was installed.", file=sys.stderr)
+            return
+        if plan.needs_confirmation and not args.confirm_unsigned:
+            print(
+                "Not installed: the plan links unsigned packages. Re-run with --confirm-unsigned to accept them.",
+                file=sys.stderr,
+            )
+            return
+
+        def progress(p: Any) -> None:
+            print(f"[{p.phase}] {p.packages_done}/{p.packages_total} packages {p.message}")
+
+        result = core.installer().apply(plan, confirm_unsigned=args.confirm_unsigned, progress=progress)
+        print(result.message)
+        if result.installed:
+            print("Note: you may need to restart the kernel to use updated packages.")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    ipython.register_magics(CondaTrustMagics)

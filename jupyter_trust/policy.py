@@ -1,0 +1,180 @@
+"""Admin policy: what users may change, and how strictly installs are gated.
+
+Values come from three layers, lowest first:
+
+1. built-in defaults;
+2. configuration (``c.JupyterTrustApp.<name>`` traits for the server; the same Jupyter config files
+   are read by the command line and the magic);
+3. the **admin policy file**: a JSON object at the path in ``$JUPYTER_TRUST_POLICY_FILE`` (or
+   ``/etc/jupyter/jupyter_trust_policy.json``). Every value it sets is *locked*: configuration may only
+   make a locked value stricter, never looser, and the surfaces refuse to change it (HTTP 403).
+
+Each effective value carries ``locked`` and ``source`` so the panel can grey out locked controls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+ExpiryPolicy = Literal["warn", "block"]
+UnsignedPolicy = Literal["allow", "warn", "block"]
+
+POLICY_FILE_ENV = "JUPYTER_TRUST_POLICY_FILE"
+DEFAULT_POLICY_FILE = Path("/etc/jupyter/jupyter_trust_policy.json")
+
+# For each ordered setting: values from loosest to strictest.
+_ORDER: dict[str, tuple[Any, ...]] = {
+    "expiry": ("warn", "block"),
+    "unsigned": ("allow", "warn", "block"),
+    "require_verification": (False, True),
+    "allow_user_token": (True, False),
+    "allow_server_prefix": (True, False),
+}
+
+
+class PolicyError(ValueError):
+    """The policy file or a configured value is malformed."""
+
+
+class PolicyLocked(PermissionError):
+    """A user tried to change something the administrator locked."""
+
+    def __init__(self, name: str, source: str) -> None:
+        super().__init__(f"'{name}' is locked by your administrator ({source}) and cannot be changed here")
+        self.name = name
+        self.source = source
+
+
+@dataclass(frozen=True)
+class PolicyValue:
+    value: Any
+    locked: bool = False
+    source: str = "default"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "locked": self.locked, "source": self.source}
+
+
+DEFAULTS: dict[str, Any] = {
+    # Signature verification (condarc extra_safety_checks) must stay on; users cannot turn it off.
+    "require_verification": False,
+    # Users may store their own Anaconda token.
+    "allow_user_token": True,
+    # Name of an environment variable that holds the token (admin-supplied, e.g. from a k8s secret).
+    "token_env_var": None,
+    # Path of a file that holds the token (admin-supplied, e.g. a mounted secret).
+    "token_file": None,
+    # What expired root/key_mgr metadata does to a plan: warn (shown) or block.
+    "expiry": "warn",
+    # What unsigned records do to a plan: allow (badge only, conda's behaviour), warn (confirm), block.
+    "unsigned": "warn",
+    # Channels a plan may use; empty = the channels of conda's configuration.
+    "allowed_channels": [],
+    # Extra prefixes (or directories holding prefixes) installs may target.
+    "allowed_prefix_roots": [],
+    # May installs target the environment that runs the Jupyter server?
+    "allow_server_prefix": True,
+    # Explicit trust anchor (a 1.root.json); None = discovery (JUPYTER_TRUST_ROOT, conda, shipped root).
+    "trust_root": None,
+    # Solver/installer engine: rattler (always available) or conda (when a conda executable exists).
+    "engine": "rattler",
+    # Largest repodata.json accepted, in bytes.
+    "repodata_max_bytes": 256 * 1024 * 1024,
+}
+
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "expiry": ("warn", "block"),
+    "unsigned": ("allow", "warn", "block"),
+    "engine": ("rattler", "conda"),
+}
+
+
+def _check(name: str, value: Any) -> Any:
+    if name not in DEFAULTS:
+        raise PolicyError(f"unknown policy setting '{name}'")
+    if name in _CHOICES and value not in _CHOICES[name]:
+        raise PolicyError(f"policy '{name}' must be one of {', '.join(map(str, _CHOICES[name]))}, not {value!r}")
+    default = DEFAULTS[name]
+    if isinstance(default, bool) and not isinstance(value, bool):
+        raise PolicyError(f"policy '{name}' must be true or false")
+    if isinstance(default, list) and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise PolicyError(f"policy '{name}' must be a list of strings")
+    if name == "repodata_max_bytes" and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        raise PolicyError("policy 'repodata_max_bytes' must be a positive integer")
+    if name in ("token_env_var", "token_file", "trust_root") and value is not None and not isinstance(value, str):
+        raise PolicyError(f"policy '{name}' must be a string")
+    return value
+
+
+def _stricter_or_equal(name: str, candidate: Any, locked: Any) -> bool:
+    order = _ORDER.get(name)
+    if order is None:
+        return candidate == locked
+    return order.index(candidate) >= order.index(locked)
+
+
+@dataclass(frozen=True)
+class Policy:
+    values: Mapping[str, PolicyValue] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in DEFAULTS:
+            return self.get(name).value
+        raise AttributeError(name)
+
+    def get(self, name: str) -> PolicyValue:
+        return self.values.get(name) or PolicyValue(DEFAULTS[name])
+
+    def ensure_unlocked(self, name: str) -> None:
+        value = self.get(name)
+        if value.locked:
+            raise PolicyLocked(name, value.source)
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: self.get(name).to_json() for name in DEFAULTS}
+
+    @classmethod
+    def load(
+        cls,
+        config: Mapping[str, Any] | None = None,
+        *,
+        policy_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Policy:
+        """Defaults <- ``config`` (traits) <- admin policy file (locked; config may only tighten it)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, PolicyValue] = {name: PolicyValue(value) for name, value in DEFAULTS.items()}
+        for name, value in (config or {}).items():
+            if value is None and DEFAULTS.get(name) is None:
+                continue
+            values[name] = PolicyValue(_check(name, value), False, "config")
+        path = policy_file
+        if path is None:
+            env_path = environ.get(POLICY_FILE_ENV)
+            path = Path(env_path) if env_path else (DEFAULT_POLICY_FILE if DEFAULT_POLICY_FILE.exists() else None)
+        if path is not None:
+            for name, value in _read_policy_file(path).items():
+                value = _check(name, value)
+                configured = values[name]
+                if configured.source == "config" and _stricter_or_equal(name, configured.value, value):
+                    values[name] = PolicyValue(configured.value, True, f"{path} (tightened by config)")
+                else:
+                    values[name] = PolicyValue(value, True, str(path))
+        return cls(values)
+
+
+def _read_policy_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PolicyError(f"admin policy file {path} does not exist") from exc
+    except (OSError, ValueError) as exc:
+        raise PolicyError(f"admin policy file {path} cannot be read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"admin policy file {path} must hold a JSON object")
+    return data

@@ -1,0 +1,1 @@
+"""Jupyter adapters of jupyter_trust: the server extension (ExtensionApp, REST handlers)."""

@@ -1,0 +1,89 @@
+"""``JupyterTrustApp``: the server extension. Admin policy lives in its traits (``c.JupyterTrustApp.*``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Enum, Int, List, Unicode
+
+from ..core import Core
+from ..policy import DEFAULTS, Policy
+from ..redact import Redactor
+from ..tasks import TaskManager
+from .config import policy_values
+from .routes import ROUTES
+
+
+class JupyterTrustApp(ExtensionApp):
+    """Install conda packages only when their signed metadata checks out."""
+
+    name = "jupyter_trust"
+    load_other_extensions = True
+
+    require_verification = Bool(
+        DEFAULTS["require_verification"],
+        allow_none=True,
+        help="Keep signature verification (condarc extra_safety_checks) on; users cannot turn it off.",
+    ).tag(config=True)
+    allow_user_token = Bool(
+        DEFAULTS["allow_user_token"], allow_none=True, help="Allow users to set or remove their own Anaconda token."
+    ).tag(config=True)
+    token_env_var = Unicode(
+        None, allow_none=True, help="Environment variable holding an admin-supplied token (e.g. from a k8s secret)."
+    ).tag(config=True)
+    token_file = Unicode(
+        None, allow_none=True, help="File holding an admin-supplied token (e.g. a mounted secret, mode 0600)."
+    ).tag(config=True)
+    expiry = Enum(
+        ["warn", "block"],
+        None,
+        allow_none=True,
+        help="Expired root/key_mgr metadata: 'warn' (default) or 'block' installs.",
+    ).tag(config=True)
+    unsigned = Enum(
+        ["allow", "warn", "block"],
+        None,
+        allow_none=True,
+        help="Unsigned records: 'allow' (badge only), 'warn' (default; needs confirmation), 'block'.",
+    ).tag(config=True)
+    allowed_channels = List(
+        Unicode(), default_value=None, allow_none=True, help="Channels plans may use (names or URLs); empty = conda's."
+    ).tag(config=True)
+    allowed_prefix_roots = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        help="Extra prefixes (or directories of prefixes) installs may target.",
+    ).tag(config=True)
+    allow_server_prefix = Bool(
+        None,
+        allow_none=True,
+        help="Allow installs into the environment running this server (default: allowed, refused under JupyterHub).",
+    ).tag(config=True)
+    trust_root = Unicode(None, allow_none=True, help="Path of the trusted root (N.root.json) to anchor the chain.").tag(
+        config=True
+    )
+    engine = Enum(["rattler", "conda"], None, allow_none=True, help="Planning/install engine.").tag(config=True)
+    repodata_max_bytes = Int(None, allow_none=True, help="Largest repodata.json accepted, in bytes.").tag(config=True)
+
+    def configured_policy_values(self) -> dict[str, Any]:
+        section = {name: getattr(self, name, None) for name in DEFAULTS}
+        section = {k: list(v) if isinstance(v, list | tuple) else v for k, v in section.items()}
+        return policy_values(section, os.environ)
+
+    def initialize_settings(self) -> None:
+        policy = Policy.load(self.configured_policy_values())
+        core = Core(policy=policy, server_prefix=Path(sys.prefix))
+        token = core.tokens().read()
+        redactor = Redactor([token] if token else [])
+        tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer, redactor=redactor)
+        self.settings.update({"jupyter_trust_core": core, "jupyter_trust_tasks": tasks})
+        self.serverapp.page_config_data["jupyterTrust"] = {"policy": policy.to_json()}
+        self.log.info("jupyter_trust: policy %s", {k: v["value"] for k, v in policy.to_json().items() if v["locked"]})
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(ROUTES)

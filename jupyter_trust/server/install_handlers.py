@@ -1,0 +1,113 @@
+"""Signed install plans (POST/GET) and install tasks (POST = apply a plan, GET, DELETE = cancel)."""
+
+from __future__ import annotations
+
+import re
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..tasks import Task, valid_task_id
+from .base import BadRequest, TrustHandler
+
+PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
+MAX_SPECS = 100
+
+
+class PlansHandler(TrustHandler):
+    auth_resource = "jupyter_trust:plans"
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        specs = self.field(body, "specs", list)
+        if not specs or len(specs) > MAX_SPECS or not all(isinstance(s, str) for s in specs):
+            raise BadRequest(f"'specs' must be a list of 1 to {MAX_SPECS} package specs (strings)")
+        requested = self.field(body, "prefix", str, required=False) or self.field(
+            body, "environment", str, required=False
+        )
+        if not requested:
+            raise BadRequest("'prefix' (an environment name or prefix path) is required")
+        with self.errors():
+            prefix = self.core.target_prefix(requested)
+            plan = await self.core.planner().plan_async(specs, prefix)
+        self.set_header("Location", self.location_url("plans", plan.id))
+        self.write_json(plan.to_json(), status=201)
+
+
+class PlanHandler(TrustHandler):
+    auth_resource = "jupyter_trust:plans"
+
+    @web.authenticated
+    @authorized
+    async def get(self, plan_id: str) -> None:
+        if not PLAN_ID.match(plan_id):
+            raise BadRequest("plan ids are 64 lowercase hex characters")
+        with self.errors():
+            try:
+                plan = self.core.planner().load(plan_id)
+            except KeyError:
+                raise BadRequest(f"no plan {plan_id}", 404) from None
+        self.write_json(plan.to_json())
+
+
+class TasksHandler(TrustHandler):
+    auth_resource = "jupyter_trust:tasks"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json({"tasks": [t.to_json() for t in self.tasks.list(self.username)]})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        plan_id = self.field(body, "plan_id", str)
+        if not PLAN_ID.match(plan_id):
+            raise BadRequest("'plan_id' must be 64 lowercase hex characters")
+        confirm = self.field(body, "confirm_unsigned", bool, required=False, default=False)
+        with self.errors():
+            try:
+                plan = self.core.planner().load(plan_id)
+            except KeyError:
+                raise BadRequest(f"no plan {plan_id}", 404) from None
+            if plan.blocked:
+                raise BadRequest("this plan is blocked: " + "; ".join(plan.reasons), 422)
+            if plan.needs_confirmation and not confirm:
+                raise BadRequest(
+                    'this plan links unsigned packages: confirm with "confirm_unsigned": true to install anyway', 422
+                )
+            # The target must still be allowed (policy may have changed since planning).
+            self.core.target_prefix(plan.prefix)
+            task = self.tasks.start(plan, confirm_unsigned=confirm, owner=self.username)
+        self.set_header("Location", self.location_url("tasks", task.id))
+        self.write_json(task.to_json(), status=202)
+
+
+class TaskHandler(TrustHandler):
+    auth_resource = "jupyter_trust:tasks"
+
+    def _task(self, task_id: str) -> Task:
+        if not valid_task_id(task_id):
+            raise BadRequest("task ids are 32 lowercase hex characters")
+        try:
+            task = self.tasks.get(task_id)
+        except KeyError:
+            raise BadRequest(f"no task {task_id}", 404) from None
+        if task.owner not in (None, self.username):
+            raise BadRequest(f"no task {task_id}", 404)
+        return task
+
+    @web.authenticated
+    @authorized
+    async def get(self, task_id: str) -> None:
+        self.write_json(self._task(task_id).to_json())
+
+    @web.authenticated
+    @authorized
+    async def delete(self, task_id: str) -> None:
+        task = self._task(task_id)
+        self.tasks.cancel(task.id)
+        self.write_json(task.to_json(), status=202)
