@@ -30,6 +30,9 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments"):
+            # Never echo stray arguments: a user may have typed a token where none belongs.
+            message = "unrecognized arguments (tokens are read from standard input or a hidden prompt)"
         raise UsageError(message)
 
 

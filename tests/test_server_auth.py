@@ -74,14 +74,14 @@ async def test_unauthenticated_requests_are_refused(jp_serverapp, http_server_cl
 
 
 class DenyAll(Authorizer):
-    def is_authorized(self, handler, user, action, resource) -> bool:  # noqa: ANN001
+    def is_authorized(self, handler, user, action, resource) -> bool:
         return False
 
 
 class DenyWrites(Authorizer):
     seen: list[tuple[str, str]] = []
 
-    def is_authorized(self, handler, user, action, resource) -> bool:  # noqa: ANN001
+    def is_authorized(self, handler, user, action, resource) -> bool:
         DenyWrites.seen.append((action, resource))
         return action == "read"
 
@@ -92,30 +92,38 @@ def authorizer_config(request):
 
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
-async def test_denying_authorizer_gives_403(jp_configurable_serverapp, jp_server_config, http_server_client,
-                                            jp_base_url, method, path):
+async def test_denying_authorizer_gives_403(
+    jp_configurable_serverapp, jp_server_config, http_server_client, jp_base_url, method, path
+):
     config = json.loads(json.dumps(jp_server_config))
     config["ServerApp"]["authorizer_class"] = DenyAll
     app = jp_configurable_serverapp(config=config)
     url = f"{jp_base_url}jupyter-trust/{path}"
     headers = {"Authorization": f"token {app.identity_provider.token}"}
     with pytest.raises(HTTPClientError) as info:
-        await http_server_client.fetch(url, method=method, body=_body(method), headers=headers,
-                                       allow_nonstandard_methods=True)
+        await http_server_client.fetch(
+            url, method=method, body=_body(method), headers=headers, allow_nonstandard_methods=True
+        )
     assert info.value.code == 403
 
 
 @pytest.mark.parametrize(("method", "path"), WRITE_ENDPOINTS)
-async def test_writes_are_write_actions_on_prefixed_resources(jp_configurable_serverapp, jp_server_config,
-                                                              http_server_client, jp_base_url, method, path):
+async def test_writes_are_write_actions_on_prefixed_resources(
+    jp_configurable_serverapp, jp_server_config, http_server_client, jp_base_url, method, path
+):
     config = json.loads(json.dumps(jp_server_config))
     config["ServerApp"]["authorizer_class"] = DenyWrites
     DenyWrites.seen.clear()
     app = jp_configurable_serverapp(config=config)
     headers = {"Authorization": f"token {app.identity_provider.token}"}
     with pytest.raises(HTTPClientError) as info:
-        await http_server_client.fetch(f"{jp_base_url}jupyter-trust/{path}", method=method, body=_body(method),
-                                       headers=headers, allow_nonstandard_methods=True)
+        await http_server_client.fetch(
+            f"{jp_base_url}jupyter-trust/{path}",
+            method=method,
+            body=_body(method),
+            headers=headers,
+            allow_nonstandard_methods=True,
+        )
     assert info.value.code == 403
     assert DenyWrites.seen and DenyWrites.seen[-1][0] == "write"
     assert DenyWrites.seen[-1][1].startswith("jupyter_trust:")
@@ -132,7 +140,11 @@ async def _cookie_login(client, base_url: str, token: str) -> tuple[str, str]:
     xsrf = cookies["_xsrf"]
     body = urllib.parse.urlencode({"password": token, "_xsrf": xsrf})
     second = await client.fetch(
-        login, method="POST", body=body, follow_redirects=False, raise_error=False,
+        login,
+        method="POST",
+        body=body,
+        follow_redirects=False,
+        raise_error=False,
         headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
     )
     for header in second.headers.get_list("Set-Cookie"):
@@ -152,8 +164,13 @@ async def test_cookie_writes_need_xsrf(jp_serverapp, http_server_client, jp_base
     # A cookie-authenticated write without the XSRF header is refused on every write route.
     for method, path in WRITE_ENDPOINTS:
         with pytest.raises(HTTPClientError) as info:
-            await http_server_client.fetch(f"{jp_base_url}jupyter-trust/{path}", method=method, body=_body(method),
-                                           headers={"Cookie": cookie}, allow_nonstandard_methods=True)
+            await http_server_client.fetch(
+                f"{jp_base_url}jupyter-trust/{path}",
+                method=method,
+                body=_body(method),
+                headers={"Cookie": cookie},
+                allow_nonstandard_methods=True,
+            )
         assert info.value.code == 403, (method, path)
     # With it, the write goes through.
     done = await http_server_client.fetch(url, method="PUT", body=body, headers={"Cookie": cookie, "X-XSRFToken": xsrf})
@@ -162,7 +179,9 @@ async def test_cookie_writes_need_xsrf(jp_serverapp, http_server_client, jp_base
     # A foreign Origin is refused even with the XSRF header.
     with pytest.raises(HTTPClientError) as info:
         await http_server_client.fetch(
-            url, method="PUT", body=body,
+            url,
+            method="PUT",
+            body=body,
             headers={"Cookie": cookie, "X-XSRFToken": xsrf, "Origin": "http://evil.example"},
         )
     assert info.value.code == 404

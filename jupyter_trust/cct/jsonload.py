@@ -1,0 +1,62 @@
+"""Strict JSON parsing for trust metadata and repodata.
+
+Python's ``json`` silently keeps the last of duplicate keys and accepts NaN/Infinity; a solver may read a
+document differently than the verifier did, so we refuse such documents outright.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import FormatError
+
+DEFAULT_MAX_BYTES = 1 << 20
+DEFAULT_MAX_DEPTH = 64
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise FormatError(f"duplicate JSON key {dup!r}")
+    return obj
+
+
+def _constant(name: str) -> Any:
+    raise FormatError(f"{name} is not allowed in trust documents")
+
+
+def _depth_ok(value: Any, max_depth: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return True
+
+
+def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Parse ``data``; :class:`FormatError` for anything we will not verify."""
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    if size > max_bytes:
+        raise FormatError(f"document is {size} bytes, more than the {max_bytes}-byte limit")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"document is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        value = json.loads(data, object_pairs_hook=_pairs, parse_constant=_constant)
+    except RecursionError:
+        raise FormatError(f"document is nested deeper than {max_depth} levels") from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"document is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not _depth_ok(value, max_depth):
+        raise FormatError(f"document is nested deeper than {max_depth} levels")
+    return value

@@ -1,0 +1,220 @@
+"""Verification, with conda-content-trust's semantics and error classes (docs: content-trust-spec §4).
+
+``verify_signable`` counts good signatures per distinct authorized key; ``verify_root`` enforces the N+1
+rule and both the old and the new root thresholds (OpenPGP-form signatures only); ``verify_delegation``
+checks key_mgr against root and package records against key_mgr (raw ed25519); ``verify_records`` gives
+each repodata record a verdict: trusted, untrusted or unsigned.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .canonical import canonical
+from .crypto import ed25519_verify, openpgp_digest
+from .errors import FormatError, MetadataVerificationError, SignatureError, UnknownRoleError
+from .metadata import DelegatingMetadata, is_delegating, is_gpg_signature, is_hex64, is_raw_signature, is_signable
+
+Verdict = Literal["trusted", "untrusted", "unsigned"]
+_PARALLEL_MIN_RECORDS = 2000
+
+
+def _good_keys(envelope: Mapping[str, Any], authorized: frozenset[str], *, gpg: bool, data: bytes) -> set[str]:
+    good: set[str] = set()
+    for pubkey, sig in envelope["signatures"].items():
+        if not is_hex64(pubkey) or pubkey not in authorized:
+            continue
+        if gpg:
+            if not is_gpg_signature(sig):
+                continue
+            message = openpgp_digest(data, sig["other_headers"])
+        else:
+            if not (is_raw_signature(sig) or is_gpg_signature(sig)):
+                continue
+            message = data
+        if ed25519_verify(pubkey, sig["signature"], message):
+            good.add(pubkey)
+    return good
+
+
+def verify_signable(
+    envelope: Mapping[str, Any], authorized_keys: Sequence[str], threshold: int, *, gpg: bool = False
+) -> None:
+    """Raise :class:`SignatureError` unless ``threshold`` distinct authorized keys signed ``canonical(signed)``."""
+    if not is_signable(envelope):
+        raise TypeError("not a signable: expected exactly the keys 'signatures' and 'signed'")
+    if not isinstance(authorized_keys, list | tuple) or not all(is_hex64(k) for k in authorized_keys):
+        raise TypeError("authorized keys must be a list of 64-hex public keys")
+    if isinstance(threshold, bool):
+        threshold = int(threshold)
+    if not isinstance(threshold, int) or threshold < 1:
+        raise TypeError("threshold must be an integer >= 1")
+    good = _good_keys(envelope, frozenset(authorized_keys), gpg=gpg, data=canonical(envelope["signed"]))
+    if len(good) < threshold:
+        raise SignatureError(f"{len(good)} valid signature(s) from authorized keys, {threshold} required")
+
+
+def _root(doc: Any) -> DelegatingMetadata:
+    return DelegatingMetadata.from_envelope(doc, strict=False)
+
+
+def verify_root(trusted: Mapping[str, Any], untrusted: Mapping[str, Any]) -> None:
+    """Root rotation: version N+1 exactly, signed by the old root's and the new root's root keys (OpenPGP)."""
+    old, new = _root(trusted), _root(untrusted)
+    if old.type != "root" or new.type != "root":
+        raise FormatError("Expected two instances of root metadata")
+    if "root" not in old.delegations or "root" not in new.delegations:
+        raise KeyError("root")
+    if new.version != (old.version or 0) + 1:
+        raise MetadataVerificationError(
+            f"root version {new.version} does not follow the trusted root version {old.version} (must be N+1)"
+        )
+    for label, delegation in (("trusted", old.delegations["root"]), ("new", new.delegations["root"])):
+        try:
+            verify_signable(untrusted, delegation.pubkeys, delegation.threshold, gpg=True)
+        except SignatureError as exc:
+            raise SignatureError(f"root v{new.version} is not signed by the {label} root's keys: {exc}") from None
+
+
+def self_verify_root(root: Mapping[str, Any]) -> None:
+    """A first root, checked against its own root delegation (how a trust anchor is checked)."""
+    meta = _root(root)
+    if meta.type != "root":
+        raise FormatError(f"expected root metadata, got {meta.type!r}")
+    if "root" not in meta.delegations:
+        raise UnknownRoleError("the root does not delegate 'root'")
+    delegation = meta.delegations["root"]
+    verify_signable(root, delegation.pubkeys, delegation.threshold, gpg=True)
+
+
+def verify_delegation(
+    role: str, untrusted: Mapping[str, Any], trusted: Mapping[str, Any], *, gpg: bool = False
+) -> None:
+    """``untrusted`` (key_mgr, or a package-record envelope) against ``trusted``'s delegation of ``role``."""
+    if not isinstance(role, str) or not isinstance(gpg, bool):
+        raise TypeError("role must be a str and gpg a bool")
+    delegator = DelegatingMetadata.from_envelope(trusted, strict=False)
+    if not is_signable(untrusted):
+        raise TypeError("not a signable: expected exactly the keys 'signatures' and 'signed'")
+    if is_delegating(untrusted) and untrusted["signed"]["type"] != role:
+        raise MetadataVerificationError(f"expected metadata of type {role!r}, got {untrusted['signed']['type']!r}")
+    if role not in delegator.delegations:
+        raise UnknownRoleError(f"the trusted metadata does not delegate {role!r}")
+    delegation = delegator.delegations[role]
+    verify_signable(untrusted, delegation.pubkeys, delegation.threshold, gpg=gpg)
+
+
+# -- package records ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordVerdict:
+    verdict: Verdict
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"verdict": self.verdict, "reason": self.reason}
+
+
+def _record_table(repodata: Mapping[str, Any]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for key in ("packages", "packages.conda"):
+        section = repodata.get(key) or {}
+        if not isinstance(section, dict):
+            raise FormatError(f"repodata '{key}' must be an object")
+        table.update(section)
+    return table
+
+
+def _pkg_delegation(key_mgr: Mapping[str, Any]) -> tuple[frozenset[str], int]:
+    meta = DelegatingMetadata.from_envelope(key_mgr, strict=False)
+    if meta.type != "key_mgr":
+        raise MetadataVerificationError(f"expected key_mgr metadata, got {meta.type!r}")
+    if "pkg_mgr" not in meta.delegations:
+        raise UnknownRoleError("key_mgr does not delegate 'pkg_mgr'")
+    delegation = meta.delegations["pkg_mgr"]
+    return frozenset(delegation.pubkeys), delegation.threshold
+
+
+def _verdict(fn: str, record: Any, signatures: Any, keys: frozenset[str], threshold: int) -> RecordVerdict:
+    if signatures is None:
+        return RecordVerdict("unsigned", f"no signatures found for {fn}")
+    if not isinstance(signatures, dict):
+        return RecordVerdict("untrusted", f"the signature entry for {fn} is malformed")
+    if not (fn.endswith(".tar.bz2") or fn.endswith(".conda")):
+        return RecordVerdict("untrusted", f"{fn} is not a .conda or .tar.bz2 file name")
+    if not isinstance(record, dict):
+        return RecordVerdict("untrusted", f"the record for {fn} is not an object")
+    good = _good_keys({"signatures": signatures}, keys, gpg=False, data=canonical(record))
+    if len(good) >= threshold:
+        return RecordVerdict("trusted", "package metadata is signed by the channel's pkg_mgr key and verified")
+    if not signatures:
+        return RecordVerdict("unsigned", f"no signatures found for {fn}")
+    return RecordVerdict(
+        "untrusted",
+        f"invalid signature for {fn}: {len(good)} of {threshold} required pkg_mgr signature(s) verify "
+        "(the record was changed after signing, or signed by an unauthorized key)",
+    )
+
+
+# State shared with forked workers (copy-on-write; nothing is pickled but the file names).
+_WORK: tuple[dict[str, Any], Any, frozenset[str], int] | None = None
+
+
+def _work_chunk(names: list[str]) -> list[tuple[str, str, str]]:
+    assert _WORK is not None
+    table, sigs, keys, threshold = _WORK
+    out = []
+    for fn in names:
+        v = _verdict(fn, table.get(fn), sigs.get(fn), keys, threshold)
+        out.append((fn, v.verdict, v.reason))
+    return out
+
+
+def verify_records(
+    repodata: Mapping[str, Any],
+    key_mgr: Mapping[str, Any],
+    filenames: Iterable[str] | None = None,
+    *,
+    workers: int = 1,
+) -> dict[str, RecordVerdict]:
+    """A verdict for every record of ``packages`` and ``packages.conda`` (or just ``filenames``).
+
+    The signed message is ``canonical(record)`` as the record appears in repodata.json; signatures come
+    from the top-level ``signatures`` object, keyed by file name, checked against key_mgr's ``pkg_mgr``
+    delegation. Malformed signature entries never raise: they make the record untrusted.
+    """
+    global _WORK
+    table = _record_table(repodata)
+    names = list(table) if filenames is None else list(filenames)
+    keys, threshold = _pkg_delegation(key_mgr)
+    sigs = repodata.get("signatures")
+    if sigs is None:
+        return {
+            fn: RecordVerdict("unsigned", "no signatures found for this channel (repodata is not signed)")
+            for fn in names
+        }
+    if not isinstance(sigs, dict):
+        return {fn: RecordVerdict("untrusted", "the repodata 'signatures' object is malformed") for fn in names}
+    missing = [fn for fn in names if fn not in table]
+    results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in missing}
+    names = [fn for fn in names if fn in table]
+    workers = min(workers, os.cpu_count() or 1)
+    if workers > 1 and len(names) >= _PARALLEL_MIN_RECORDS and hasattr(os, "fork"):
+        import multiprocessing
+
+        _WORK = (table, sigs, keys, threshold)
+        try:
+            size = -(-len(names) // (workers * 4))
+            chunks = [names[i : i + size] for i in range(0, len(names), size)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for part in pool.imap_unordered(_work_chunk, chunks):
+                    for fn, verdict, reason in part:
+                        results[fn] = RecordVerdict(verdict, reason)  # type: ignore[arg-type]
+        finally:
+            _WORK = None
+        return results
+    for fn in names:
+        results[fn] = _verdict(fn, table[fn], sigs.get(fn), keys, threshold)
+    return results

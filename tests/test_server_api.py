@@ -1,0 +1,128 @@
+"""REST behaviour of the server extension: status, verification settings, policy locks, environments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from jupyter_trust.cli import main as cli_main
+
+
+async def get_json(jp_fetch, *path: str, **kwargs) -> dict:
+    response = await jp_fetch("jupyter-trust", *path, **kwargs)
+    assert response.headers["Content-Type"].startswith("application/json")
+    return json.loads(response.body)
+
+
+async def test_status_document(jp_fetch):
+    doc = await get_json(jp_fetch, "status")
+    assert doc["verification"]["enabled"] is False
+    assert doc["warnings"][0].startswith("Signature verification is OFF")
+    anchor = doc["trust"]["anchor"]
+    assert anchor["source"] == "builtin" and anchor["version"] == 1 and anchor["expired"] is True
+    assert doc["trust"]["key_mgr"]["state"] == "missing"
+    assert doc["token"] == {**doc["token"], "present": False, "masked": None}
+    assert doc["policy"]["unsigned"] == {"value": "warn", "locked": False, "source": "default"}
+    assert doc["engine"]["name"] == "rattler" and "rattler" in doc["engine"]["available"]
+    assert set(doc["conda"]) == {"executable", "version", "content_trust_importable"}
+
+
+async def test_status_is_the_document_the_cli_prints(jp_fetch, capsys):
+    rest = await get_json(jp_fetch, "status")
+    assert cli_main(["status", "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    for key in ("verification", "trust", "channels", "token", "policy", "engine"):
+        assert rest[key] == cli[key], key
+
+
+async def test_verification_put_writes_condarc_and_status_follows(jp_fetch, isolated_home):
+    body = json.dumps({"enabled": True, "metadata_url": "http://127.0.0.1:9/metadata"})
+    result = await get_json(jp_fetch, "verification", method="PUT", body=body)
+    assert result["verification"]["enabled"] is True
+    condarc = isolated_home / ".condarc"
+    assert result["condarc"] == str(condarc)
+    text = condarc.read_text()
+    assert "extra_safety_checks: true" in text and "signing_metadata_url_base: http://127.0.0.1:9/metadata" in text
+    status = await get_json(jp_fetch, "status")
+    assert status["verification"]["enabled"] is True
+    assert status["verification"]["source"] == str(condarc)
+    assert status["warnings"] == [] or not status["warnings"][0].startswith("Signature verification is OFF")
+    off = await get_json(jp_fetch, "verification", method="PUT", body=json.dumps({"enabled": False}))
+    assert off["verification"]["enabled"] is False
+
+
+async def test_verification_put_keeps_condarc_comments(jp_fetch, isolated_home):
+    condarc = isolated_home / ".condarc"
+    condarc.write_text("# my settings\nchannels:\n  - conda-forge  # the one I use\nalways_yes: false\n")
+    await get_json(jp_fetch, "verification", method="PUT", body=json.dumps({"enabled": True}))
+    text = condarc.read_text()
+    assert "# my settings" in text and "# the one I use" in text and "always_yes: false" in text
+
+
+@pytest.fixture
+def locked_policy(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"require_verification": True, "allow_user_token": False, "unsigned": "block"}))
+    monkeypatch.setenv("JUPYTER_TRUST_POLICY_FILE", str(path))
+    return path
+
+
+async def test_locked_policy_refuses_changes_with_403(locked_policy, jp_fetch):
+    status = await get_json(jp_fetch, "status")
+    assert status["policy"]["require_verification"] == {"value": True, "locked": True, "source": str(locked_policy)}
+    assert status["policy"]["unsigned"]["locked"] is True
+    for path, method, body in (
+        ("verification", "PUT", json.dumps({"enabled": False})),
+        ("token", "PUT", json.dumps({"token": "abcdefgh12345678", "validate": False})),
+    ):
+        with pytest.raises(HTTPClientError) as info:
+            await jp_fetch("jupyter-trust", path, method=method, body=body)
+        assert info.value.code == 403
+        assert "locked" in json.loads(info.value.response.body)["message"]
+
+
+async def test_page_config_carries_policy(jp_serverapp, locked_policy, jp_fetch):
+    await jp_fetch("jupyter-trust", "status")
+    policy = jp_serverapp.web_app.settings["page_config_data"]["jupyterTrust"]["policy"]
+    assert policy["allow_user_token"] == {"value": False, "locked": True, "source": str(locked_policy)}
+
+
+async def test_config_traits_set_policy(jp_configurable_serverapp, jp_server_config, http_server_client, jp_base_url):
+    config = json.loads(json.dumps(jp_server_config))
+    config["JupyterTrustApp"] = {"unsigned": "block", "expiry": "block"}
+    app = jp_configurable_serverapp(config=config)
+    response = await http_server_client.fetch(
+        f"{jp_base_url}jupyter-trust/status", headers={"Authorization": f"token {app.identity_provider.token}"}
+    )
+    policy = json.loads(response.body)["policy"]
+    assert policy["unsigned"] == {"value": "block", "locked": False, "source": "config"}
+    assert policy["expiry"]["value"] == "block"
+
+
+async def test_environments_lists_admin_roots_and_refuses_traversal(
+    jp_configurable_serverapp, jp_server_config, http_server_client, jp_base_url, tmp_path
+):
+    envs = tmp_path / "envs"
+    (envs / "work" / "conda-meta").mkdir(parents=True)
+    (tmp_path / "envs-x" / "conda-meta").mkdir(parents=True)
+    config = json.loads(json.dumps(jp_server_config))
+    config["JupyterTrustApp"] = {"allowed_prefix_roots": [str(envs)]}
+    app = jp_configurable_serverapp(config=config)
+    headers = {"Authorization": f"token {app.identity_provider.token}"}
+    response = await http_server_client.fetch(f"{jp_base_url}jupyter-trust/environments", headers=headers)
+    prefixes = [e["prefix"] for e in json.loads(response.body)["environments"]]
+    assert str(envs / "work") in prefixes
+    assert str(tmp_path / "envs-x") not in prefixes
+    for bad in (str(tmp_path / "envs-x"), str(envs / ".." / "envs-x"), "/etc", "work\x00", "../../etc"):
+        with pytest.raises(HTTPClientError) as info:
+            await http_server_client.fetch(
+                f"{jp_base_url}jupyter-trust/plans",
+                method="POST",
+                headers=headers,
+                body=json.dumps({"specs": ["trusty-app"], "prefix": bad}),
+            )
+        assert info.value.code == 400, bad
+        assert "Traceback" not in json.loads(info.value.response.body)["message"]
