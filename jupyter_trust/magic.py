@@ -40,6 +40,9 @@ class MagicUsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments"):
+            # Never echo stray arguments into the notebook: one may be a token typed where none belongs.
+            message = "unrecognized arguments (a token is never an argument: `token set` prompts for it)"
         raise MagicUsageError(message)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:

@@ -44,11 +44,26 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 
 @pytest.fixture
-def jp_server_config() -> dict:
-    """The extension enabled, unauthenticated access refused (undecorated handlers would warn)."""
-    return {
+def jp_home_dir(isolated_home: Path) -> Path:
+    """pytest-jupyter's HOME is our isolated HOME (one home per test)."""
+    return isolated_home
+
+
+@pytest.fixture
+def jp_server_config(request: pytest.FixtureRequest) -> dict:
+    """The extension enabled, unauthenticated access refused (undecorated handlers would warn).
+
+    ``@pytest.mark.server_config({...})`` merges more config (e.g. a ``JupyterTrustApp`` section or an
+    ``authorizer_class``) before the server starts.
+    """
+    config: dict = {
         "ServerApp": {
             "jpserver_extensions": {"jupyter_trust": True},
             "allow_unauthenticated_access": False,
         }
     }
+    marker = request.node.get_closest_marker("server_config")
+    if marker:
+        for section, values in marker.args[0].items():
+            config.setdefault(section, {}).update(values)
+    return config

@@ -84,45 +84,72 @@ async def test_locked_policy_refuses_changes_with_403(locked_policy, jp_fetch):
         assert "locked" in json.loads(info.value.response.body)["message"]
 
 
-async def test_page_config_carries_policy(jp_serverapp, locked_policy, jp_fetch):
+async def test_page_config_carries_policy(locked_policy, jp_serverapp, jp_fetch):
     await jp_fetch("jupyter-trust", "status")
     policy = jp_serverapp.web_app.settings["page_config_data"]["jupyterTrust"]["policy"]
     assert policy["allow_user_token"] == {"value": False, "locked": True, "source": str(locked_policy)}
 
 
-async def test_config_traits_set_policy(jp_configurable_serverapp, jp_server_config, http_server_client, jp_base_url):
-    config = json.loads(json.dumps(jp_server_config))
-    config["JupyterTrustApp"] = {"unsigned": "block", "expiry": "block"}
-    app = jp_configurable_serverapp(config=config)
-    response = await http_server_client.fetch(
-        f"{jp_base_url}jupyter-trust/status", headers={"Authorization": f"token {app.identity_provider.token}"}
-    )
-    policy = json.loads(response.body)["policy"]
+@pytest.mark.server_config({"JupyterTrustApp": {"unsigned": "block", "expiry": "block"}})
+async def test_config_traits_set_policy(jp_fetch):
+    policy = (await get_json(jp_fetch, "status"))["policy"]
     assert policy["unsigned"] == {"value": "block", "locked": False, "source": "config"}
     assert policy["expiry"]["value"] == "block"
 
 
-async def test_environments_lists_admin_roots_and_refuses_traversal(
-    jp_configurable_serverapp, jp_server_config, http_server_client, jp_base_url, tmp_path
-):
-    envs = tmp_path / "envs"
-    (envs / "work" / "conda-meta").mkdir(parents=True)
-    (tmp_path / "envs-x" / "conda-meta").mkdir(parents=True)
-    config = json.loads(json.dumps(jp_server_config))
-    config["JupyterTrustApp"] = {"allowed_prefix_roots": [str(envs)]}
-    app = jp_configurable_serverapp(config=config)
-    headers = {"Authorization": f"token {app.identity_provider.token}"}
-    response = await http_server_client.fetch(f"{jp_base_url}jupyter-trust/environments", headers=headers)
-    prefixes = [e["prefix"] for e in json.loads(response.body)["environments"]]
-    assert str(envs / "work") in prefixes
-    assert str(tmp_path / "envs-x") not in prefixes
-    for bad in (str(tmp_path / "envs-x"), str(envs / ".." / "envs-x"), "/etc", "work\x00", "../../etc"):
+@pytest.fixture
+def admin_envs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.getbasetemp() / "admin-envs"
+    (root / "envs" / "work" / "conda-meta").mkdir(parents=True, exist_ok=True)
+    (root / "envs-x" / "conda-meta").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+ADMIN_ROOT = "admin-envs"
+
+
+async def test_environments_lists_admin_roots_and_refuses_traversal(admin_envs, jp_serverapp, jp_fetch):
+    from jupyter_trust.policy import Policy
+
+    core = jp_serverapp.web_app.settings["jupyter_trust_core"]
+    core.policy = Policy.load({"allowed_prefix_roots": [str(admin_envs / "envs")]})
+    prefixes = [e["prefix"] for e in (await get_json(jp_fetch, "environments"))["environments"]]
+    assert str(admin_envs / "envs" / "work") in prefixes
+    assert str(admin_envs / "envs-x") not in prefixes
+    bad_prefixes = (
+        str(admin_envs / "envs-x"),  # a sibling of the allowed root (never a string-prefix check)
+        str(admin_envs / "envs" / ".." / "envs-x"),
+        "/etc",
+        "work\x00",
+        "../../etc",
+        str(admin_envs / "envs" / "%2e%2e" / "envs-x"),
+    )
+    for bad in bad_prefixes:
         with pytest.raises(HTTPClientError) as info:
-            await http_server_client.fetch(
-                f"{jp_base_url}jupyter-trust/plans",
-                method="POST",
-                headers=headers,
-                body=json.dumps({"specs": ["trusty-app"], "prefix": bad}),
-            )
+            await jp_fetch("jupyter-trust", "plans", method="POST", body=json.dumps({"specs": ["x"], "prefix": bad}))
         assert info.value.code == 400, bad
         assert "Traceback" not in json.loads(info.value.response.body)["message"]
+
+
+async def test_symlink_escaping_an_allowed_root_is_refused(admin_envs, jp_serverapp, jp_fetch, tmp_path):
+    from jupyter_trust.policy import Policy
+
+    outside = tmp_path / "outside"
+    (outside / "conda-meta").mkdir(parents=True)
+    link = admin_envs / "envs" / "sneaky"
+    if not link.exists():
+        link.symlink_to(outside)
+    core = jp_serverapp.web_app.settings["jupyter_trust_core"]
+    core.policy = Policy.load({"allowed_prefix_roots": [str(admin_envs / "envs")]})
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("jupyter-trust", "plans", method="POST", body=json.dumps({"specs": ["x"], "prefix": str(link)}))
+    assert info.value.code == 400
+
+
+async def test_server_prefix_refused_under_jupyterhub(monkeypatch, jp_fetch):
+    import sys
+
+    monkeypatch.setenv("JUPYTERHUB_USER", "alice")
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("jupyter-trust", "plans", method="POST", body=json.dumps({"specs": ["x"], "prefix": sys.prefix}))
+    assert info.value.code in (400, 403)

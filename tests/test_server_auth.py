@@ -86,47 +86,35 @@ class DenyWrites(Authorizer):
         return action == "read"
 
 
-@pytest.fixture
-def authorizer_config(request):
-    return request.param
-
-
+@pytest.mark.server_config({"ServerApp": {"authorizer_class": DenyAll}})
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
-async def test_denying_authorizer_gives_403(
-    jp_configurable_serverapp, jp_server_config, http_server_client, jp_base_url, method, path
-):
-    config = json.loads(json.dumps(jp_server_config))
-    config["ServerApp"]["authorizer_class"] = DenyAll
-    app = jp_configurable_serverapp(config=config)
-    url = f"{jp_base_url}jupyter-trust/{path}"
-    headers = {"Authorization": f"token {app.identity_provider.token}"}
+async def test_denying_authorizer_gives_403(jp_fetch, method, path):
     with pytest.raises(HTTPClientError) as info:
-        await http_server_client.fetch(
-            url, method=method, body=_body(method), headers=headers, allow_nonstandard_methods=True
+        await jp_fetch(
+            "jupyter-trust", *path.split("/"), method=method, body=_body(method), allow_nonstandard_methods=True
         )
     assert info.value.code == 403
 
 
+@pytest.mark.server_config({"ServerApp": {"authorizer_class": DenyWrites}})
 @pytest.mark.parametrize(("method", "path"), WRITE_ENDPOINTS)
-async def test_writes_are_write_actions_on_prefixed_resources(
-    jp_configurable_serverapp, jp_server_config, http_server_client, jp_base_url, method, path
-):
-    config = json.loads(json.dumps(jp_server_config))
-    config["ServerApp"]["authorizer_class"] = DenyWrites
+async def test_writes_are_write_actions_on_prefixed_resources(jp_fetch, method, path):
     DenyWrites.seen.clear()
-    app = jp_configurable_serverapp(config=config)
-    headers = {"Authorization": f"token {app.identity_provider.token}"}
     with pytest.raises(HTTPClientError) as info:
-        await http_server_client.fetch(
-            f"{jp_base_url}jupyter-trust/{path}",
-            method=method,
-            body=_body(method),
-            headers=headers,
-            allow_nonstandard_methods=True,
+        await jp_fetch(
+            "jupyter-trust", *path.split("/"), method=method, body=_body(method), allow_nonstandard_methods=True
         )
     assert info.value.code == 403
     assert DenyWrites.seen and DenyWrites.seen[-1][0] == "write"
     assert DenyWrites.seen[-1][1].startswith("jupyter_trust:")
+
+
+@pytest.mark.server_config({"ServerApp": {"authorizer_class": DenyWrites}})
+async def test_reads_are_read_actions(jp_fetch):
+    DenyWrites.seen.clear()
+    response = await jp_fetch("jupyter-trust", "status")
+    assert response.code == 200
+    assert ("read", "jupyter_trust:status") in DenyWrites.seen
 
 
 async def _cookie_login(client, base_url: str, token: str) -> tuple[str, str]:

@@ -25,12 +25,12 @@ class JupyterTrustApp(ExtensionApp):
     load_other_extensions = True
 
     require_verification = Bool(
-        DEFAULTS["require_verification"],
+        None,
         allow_none=True,
         help="Keep signature verification (condarc extra_safety_checks) on; users cannot turn it off.",
     ).tag(config=True)
     allow_user_token = Bool(
-        DEFAULTS["allow_user_token"], allow_none=True, help="Allow users to set or remove their own Anaconda token."
+        None, allow_none=True, help="Allow users to set or remove their own Anaconda token (default: True)."
     ).tag(config=True)
     token_env_var = Unicode(
         None, allow_none=True, help="Environment variable holding an admin-supplied token (e.g. from a k8s secret)."
@@ -82,7 +82,8 @@ class JupyterTrustApp(ExtensionApp):
         redactor = Redactor([token] if token else [])
         tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer, redactor=redactor)
         self.settings.update({"jupyter_trust_core": core, "jupyter_trust_tasks": tasks})
-        self.serverapp.page_config_data["jupyterTrust"] = {"policy": policy.to_json()}
+        page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
+        page_config["jupyterTrust"] = {"policy": policy.to_json()}
         self.log.info("jupyter_trust: policy %s", {k: v["value"] for k, v in policy.to_json().items() if v["locked"]})
 
     def initialize_handlers(self) -> None:

@@ -1,0 +1,279 @@
+"""conda's configuration files: the search path, merged values with their source, round-trip edits.
+
+Reading follows conda's search path (system, root prefix, XDG/user, ``~/.condarc``, the active environment,
+then ``$CONDARC``); later files win for scalar settings, and list settings (``channels``, ``envs_dirs`` …) are
+merged with the higher-priority file's entries first, as conda does. Environment variables ``CONDA_<KEY>``
+are not read. Edits preserve comments, order and unrelated keys (ruamel.yaml round trip), are atomic, and
+take a lock and re-read inside it, so concurrent writers never lose each other's changes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
+
+from ..fetch import Fetcher
+from ..fsutil import atomic_write, file_lock
+from .defaults import DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS
+
+Scope = Literal["user", "env", "system", "file"]
+SCOPES: tuple[Scope, ...] = ("user", "env", "system", "file")
+_LIST_KEYS = {"channels", "default_channels", "envs_dirs", "pkgs_dirs", "allowlist_channels", "denylist_channels"}
+_MAX_CONDARC_BYTES = 1 << 20
+
+
+class CondarcError(ValueError):
+    """A condarc file cannot be parsed or written."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    value: Any
+    source: str | None = "default"
+
+
+def _home(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("HOME") or Path.home())
+
+
+@dataclass(frozen=True)
+class CondarcLocation:
+    scope: Scope
+    path: Path
+
+    @classmethod
+    def resolve(
+        cls,
+        scope: Scope = "user",
+        path: str | Path | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        sys_prefix: Path | None = None,
+        active_prefix: Path | None = None,
+    ) -> CondarcLocation:
+        environ = os.environ if environ is None else environ
+        if scope == "user":
+            return cls("user", _home(environ) / ".condarc")
+        if scope == "env":
+            prefix = active_prefix or (Path(environ["CONDA_PREFIX"]) if environ.get("CONDA_PREFIX") else None)
+            if prefix is None:
+                raise CondarcError("no active conda environment (CONDA_PREFIX is not set): choose another location")
+            return cls("env", Path(prefix) / ".condarc")
+        if scope == "system":
+            root = sys_prefix or (Path(environ["CONDA_ROOT"]) if environ.get("CONDA_ROOT") else Path(sys.prefix))
+            return cls("system", Path(root) / ".condarc")
+        if scope == "file":
+            if not path:
+                raise CondarcError("an explicit condarc location needs a file path")
+            return cls("file", Path(path).expanduser().absolute())
+        raise CondarcError(f"unknown condarc location {scope!r}: use one of {', '.join(SCOPES)}")
+
+
+def search_path(
+    *,
+    environ: Mapping[str, str] | None = None,
+    root_prefix: Path | None = None,
+    active_prefix: Path | None = None,
+) -> list[Path]:
+    """conda's configuration search path, lowest priority first (directories stand for their *.yml files)."""
+    environ = os.environ if environ is None else environ
+    home = _home(environ)
+
+    def trio(base: Path) -> list[Path]:
+        return [base / ".condarc", base / "condarc", base / "condarc.d"]
+
+    paths: list[Path] = [*trio(Path("/etc/conda")), *trio(Path("/var/lib/conda"))]
+    root = root_prefix or (Path(environ["CONDA_ROOT"]) if environ.get("CONDA_ROOT") else None)
+    if root is not None:
+        paths += trio(Path(root))
+    if environ.get("XDG_CONFIG_HOME"):
+        paths += trio(Path(environ["XDG_CONFIG_HOME"]) / "conda")
+    paths += [*trio(home / ".config" / "conda"), *trio(home / ".conda"), home / ".condarc"]
+    active = active_prefix or (Path(environ["CONDA_PREFIX"]) if environ.get("CONDA_PREFIX") else None)
+    if active is not None:
+        paths += trio(Path(active))
+    if environ.get("CONDARC"):
+        paths.append(Path(environ["CONDARC"]).expanduser())
+    seen: set[Path] = set()
+    unique = []
+    for p in paths:
+        if p not in seen:
+            seen.add(p)
+            unique.append(p)
+    return unique
+
+
+def _expand(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    return [path] if path.is_file() else []
+
+
+def _safe_load(path: Path) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > _MAX_CONDARC_BYTES:
+            raise CondarcError(f"{path} is larger than {_MAX_CONDARC_BYTES} bytes")
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except (OSError, YAMLError, UnicodeDecodeError) as exc:
+        raise CondarcError(f"{path} cannot be read as YAML: {exc.__class__.__name__}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CondarcError(f"{path} does not hold a mapping")
+    return data
+
+
+@dataclass
+class CondaConfig:
+    values: dict[str, Setting] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        environ: Mapping[str, str] | None = None,
+        root_prefix: Path | None = None,
+        active_prefix: Path | None = None,
+    ) -> CondaConfig:
+        config = cls()
+        for entry in search_path(environ=environ, root_prefix=root_prefix, active_prefix=active_prefix):
+            for path in _expand(entry):
+                try:
+                    data = _safe_load(path)
+                except CondarcError as exc:
+                    config.errors.append(str(exc))
+                    continue
+                config.files.append(path)
+                for key, value in data.items():
+                    previous = config.values.get(key)
+                    if key in _LIST_KEYS and isinstance(value, list) and previous and isinstance(previous.value, list):
+                        merged = list(value) + [v for v in previous.value if v not in value]
+                        config.values[key] = Setting(merged, str(path))
+                    else:
+                        config.values[key] = Setting(value, str(path))
+        return config
+
+    def get(self, key: str, default: Any = None) -> Setting:
+        return self.values.get(key) or Setting(default, "default")
+
+    # -- settings jupyter_trust reads ------------------------------------------------------------
+    @property
+    def extra_safety_checks(self) -> Setting:
+        setting = self.get("extra_safety_checks", False)
+        return Setting(_truthy(setting.value), setting.source)
+
+    @property
+    def signing_metadata_url_base(self) -> Setting:
+        return self.get("signing_metadata_url_base", None)
+
+    @property
+    def channels(self) -> Setting:
+        return self.get("channels", ["defaults"])
+
+    @property
+    def default_channels(self) -> Setting:
+        return self.get("default_channels", list(DEFAULT_CHANNELS))
+
+    @property
+    def add_anaconda_token(self) -> Setting:
+        return self.get("add_anaconda_token", True)
+
+    @property
+    def ssl_verify(self) -> Setting:
+        return self.get("ssl_verify", True)
+
+    @property
+    def proxy_servers(self) -> Setting:
+        return self.get("proxy_servers", {})
+
+    @property
+    def channel_alias(self) -> Setting:
+        return self.get("channel_alias", DEFAULT_CHANNEL_ALIAS)
+
+    @property
+    def envs_dirs(self) -> Setting:
+        return self.get("envs_dirs", [])
+
+    @property
+    def pkgs_dirs(self) -> Setting:
+        return self.get("pkgs_dirs", [])
+
+    def channel_urls(self) -> list[tuple[str, str]]:
+        """``(name, base URL)`` for each configured channel; ``defaults`` expands to ``default_channels``."""
+        alias = str(self.channel_alias.value or DEFAULT_CHANNEL_ALIAS).rstrip("/")
+        out: list[tuple[str, str]] = []
+        channels = self.channels.value if isinstance(self.channels.value, list) else ["defaults"]
+        for entry in channels:
+            if not isinstance(entry, str) or not entry.strip():
+                continue
+            entry = entry.strip()
+            if entry == "defaults":
+                for url in self.default_channels.value or []:
+                    if isinstance(url, str):
+                        out.append((url.rstrip("/").rsplit("/", 1)[-1], url.rstrip("/")))
+            elif "://" in entry:
+                out.append((entry.rstrip("/").rsplit("/", 1)[-1], entry.rstrip("/")))
+            else:
+                out.append((entry, f"{alias}/{entry.strip('/')}"))
+        seen: set[str] = set()
+        return [(n, u) for n, u in out if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
+
+    def fetcher(self) -> Fetcher:
+        proxies = self.proxy_servers.value if isinstance(self.proxy_servers.value, dict) else {}
+        ssl_verify = self.ssl_verify.value
+        if isinstance(ssl_verify, str) and ssl_verify.lower() in ("false", "no", "0"):
+            ssl_verify = False
+        return Fetcher(proxies={str(k): str(v) for k, v in proxies.items()}, ssl_verify=ssl_verify)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "on")
+    return bool(value)
+
+
+def _round_trip() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def edit_condarc(location: CondarcLocation, edit: Callable[[CommentedMap], None]) -> Path:
+    """Apply ``edit`` to the condarc at ``location`` under a lock; keep comments, order and unrelated keys."""
+    path = location.path
+    if path.is_symlink():
+        path = path.resolve()
+    with file_lock(path.with_name(path.name + ".lock")):
+        yaml = _round_trip()
+        mode = 0o644
+        if path.exists():
+            st = path.stat()
+            mode = stat.S_IMODE(st.st_mode)
+            try:
+                data = yaml.load(path.read_text(encoding="utf-8"))
+            except (YAMLError, UnicodeDecodeError) as exc:
+                raise CondarcError(f"{path} is not valid YAML; not changing it ({exc.__class__.__name__})") from None
+            if data is None:
+                data = CommentedMap()
+            if not isinstance(data, CommentedMap):
+                raise CondarcError(f"{path} does not hold a mapping; not changing it")
+        else:
+            data = CommentedMap()
+        edit(data)
+        out = io.StringIO()
+        yaml.dump(data, out)
+        atomic_write(path, out.getvalue().encode("utf-8"), mode=mode)
+    return path

@@ -1,0 +1,191 @@
+"""The Anaconda token, stored where conda reads it (the binstar token directory), never shown.
+
+Compatible with conda and conda-token: ``$BINSTAR_CONFIG_DIR/data`` or the user config dir "binstar", file
+name ``quote_plus(url) + ".token"``, raw token with no newline, mode 0600. An administrator may supply the
+token instead, from an environment variable or a mounted secret file (policy ``token_env_var`` /
+``token_file``); that token wins over the user's file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..fetch import Fetcher, FetchError
+from ..fsutil import UnsafeFileError, atomic_write, read_private
+from ..policy import Policy
+from ..redact import Redactor, mask_token
+from .defaults import DEFAULT_REPO_URL
+
+REPO_URL_ENV = "CONDA_TOKEN_REPO_URL"
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+=:-]{4,4096}")
+VALIDATION_FAILED = "The token could not be validated. Please check that you have typed it correctly."
+
+
+def repo_url(environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    url = environ.get(REPO_URL_ENV) or DEFAULT_REPO_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def token_dir(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    if environ.get("BINSTAR_CONFIG_DIR"):
+        return Path(environ["BINSTAR_CONFIG_DIR"]) / "data"
+    home = Path(environ.get("HOME") or Path.home())
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "binstar"
+    if os.name == "nt":
+        local = environ.get("LOCALAPPDATA")
+        return (Path(local) if local else home / "AppData" / "Local") / "ContinuumIO" / "binstar"
+    xdg = environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg else home / ".config") / "binstar"
+
+
+def token_path(url: str, environ: Mapping[str, str] | None = None) -> Path:
+    return token_dir(environ) / (urllib.parse.quote_plus(url) + ".token")
+
+
+def check_token_syntax(token: str) -> str:
+    token = token.strip()
+    if not _TOKEN_CHARS.fullmatch(token):
+        raise ValueError(
+            "that does not look like an access token (letters, digits and - . _ ~ + = : only, 4 to 4096 characters)"
+        )
+    return token
+
+
+def authenticated_url(url: str, token: str | None, *, repo_url: str) -> str:
+    """conda's classic ``/t/<token>/`` insertion for URLs under the token's repository (never shown to users)."""
+    if not token:
+        return url
+    target, repo = urllib.parse.urlsplit(url), urllib.parse.urlsplit(repo_url)
+    if (target.scheme, target.netloc) != (repo.scheme, repo.netloc) or not target.path.startswith(repo.path):
+        return url
+    if target.path.startswith("/t/"):
+        return url
+    return urllib.parse.urlunsplit((target.scheme, target.netloc, f"/t/{token}{target.path}", target.query, ""))
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    present: bool
+    masked: str | None
+    source: Literal["file", "env", "secret_file"] | None
+    location: str | None
+    repo_url: str
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "present": self.present,
+            "masked": self.masked,
+            "source": self.source,
+            "location": self.location,
+            "repo_url": self.repo_url,
+            "error": self.error,
+        }
+
+
+class TokenValidationError(Exception):
+    def __init__(self, message: str, kind: Literal["rejected", "unreachable"]) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class TokenStore:
+    def __init__(self, *, environ: Mapping[str, str] | None = None, policy: Policy | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+        self.policy = policy or Policy()
+        self.repo_url = repo_url(self.environ)
+        self.path = token_path(self.repo_url, self.environ)
+
+    def _admin(self) -> tuple[str | None, Literal["env", "secret_file"] | None, str | None, str | None]:
+        var = self.policy.token_env_var
+        if var and self.environ.get(var):
+            return self.environ[var].strip(), "env", f"${var}", None
+        file = self.policy.token_file
+        if file:
+            try:
+                return read_private(Path(file), max_bytes=8192).decode().strip(), "secret_file", file, None
+            except (OSError, UnicodeDecodeError) as exc:
+                return None, "secret_file", file, f"the admin token file cannot be used: {_os_reason(exc)}"
+        return None, None, None, None
+
+    def _user(self) -> tuple[str | None, str | None]:
+        path = self.path
+        if path.is_symlink():
+            return None, f"{path} is a symbolic link; refusing to read it (replace it with `token set`)"
+        if not path.exists():
+            return None, None
+        try:
+            st = path.stat()
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) & 0o077:
+                os.chmod(path, 0o600)  # ours and a regular file: repair the permissions rather than refuse
+            return read_private(path, max_bytes=8192).decode().strip() or None, None
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, f"the token file cannot be used: {_os_reason(exc)}"
+
+    def read(self) -> str | None:
+        """The secret itself, for code that authenticates channel requests. Never show it."""
+        token, _, _, _ = self._admin()
+        if token:
+            return token
+        return self._user()[0]
+
+    def info(self) -> TokenInfo:
+        token, source, location, error = self._admin()
+        if token or error:
+            return TokenInfo(bool(token), mask_token(token), source, location, self.repo_url, error)
+        user, error = self._user()
+        return TokenInfo(
+            bool(user),
+            mask_token(user),
+            "file" if user else None,
+            str(self.path) if user else None,
+            self.repo_url,
+            error,
+        )
+
+    def write(self, token: str) -> Path:
+        token = check_token_syntax(token)
+        if self.path.is_symlink():
+            self.path.unlink()  # replace the link itself; never write through it
+        atomic_write(self.path, token.encode())
+        return self.path
+
+    def remove(self) -> bool:
+        if self.path.is_symlink() or self.path.exists():
+            self.path.unlink()
+            return True
+        return False
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, UnsafeFileError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return type(exc).__name__
+
+
+def validate_token(token: str, *, fetcher: Fetcher, environ: Mapping[str, str] | None = None) -> None:
+    """One HEAD request for ``main/noarch/repodata.json`` with the token, as conda-token validates."""
+    base = repo_url(environ)
+    url = authenticated_url(base + "main/noarch/repodata.json", token, repo_url=base)
+    redact = Redactor([token])
+    try:
+        status = fetcher.head(url)
+    except FetchError as exc:
+        raise TokenValidationError(
+            f"the token could not be validated: the repository could not be reached ({redact(str(exc))})", "unreachable"
+        ) from None
+    if status != 200:
+        raise TokenValidationError(f"{VALIDATION_FAILED} (HTTP {status})", "rejected")

@@ -1,0 +1,149 @@
+"""Parent side of the rattler boundary: solve over verified repodata files, link verified archives.
+
+Each call runs ``python -m jupyter_trust.engine.worker`` with an argument list (never a shell), the request
+on stdin and an environment without Hub, Jupyter or Anaconda secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..childenv import child_environ
+
+WORKER = [sys.executable, "-m", "jupyter_trust.engine.worker"]
+
+
+class EngineError(RuntimeError):
+    """The solver or installer failed; the message is safe to show (the worker never sees a token)."""
+
+
+@dataclass(frozen=True)
+class LocalRepodata:
+    channel: str
+    subdir: str
+    path: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"channel": self.channel, "subdir": self.subdir, "path": self.path}
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    records: list[dict[str, Any]]
+    installed: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LinkArtifact:
+    """A verified record and the local archive whose sha256 and size were checked against it."""
+
+    record: Mapping[str, Any]
+    path: str
+    source: LocalRepodata
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.record["name"],
+            "fn": self.record["fn"],
+            "path": self.path,
+            "source": self.source.to_json(),
+        }
+
+
+def _reply(stdout: bytes, returncode: int, stderr: bytes) -> dict[str, Any]:
+    try:
+        reply = json.loads(stdout.decode() or "null")
+    except ValueError:
+        reply = None
+    if not isinstance(reply, dict):
+        tail = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {returncode}"]
+        raise EngineError(f"the rattler worker failed: {tail[0]}")
+    if not reply.get("ok"):
+        raise EngineError(str(reply.get("error") or "the rattler worker failed"))
+    return reply
+
+
+def _run(request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    try:
+        out = subprocess.run(
+            WORKER, input=json.dumps(request).encode(), capture_output=True, env=child_environ(), timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"the rattler worker did not finish within {timeout:.0f} s") from None
+    return _reply(out.stdout, out.returncode, out.stderr)
+
+
+async def _run_async(request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        *WORKER,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=child_environ(),
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(proc.communicate(json.dumps(request).encode()), timeout)
+    except (asyncio.CancelledError, asyncio.TimeoutError) as exc:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+        if isinstance(exc, asyncio.TimeoutError):
+            raise EngineError(f"the rattler worker did not finish within {timeout:.0f} s") from None
+        raise
+    return _reply(stdout, proc.returncode or 0, stderr)
+
+
+def _solve_request(specs: Sequence[str], repodata: Sequence[LocalRepodata], prefix: str | None, timeout: float) -> dict:
+    return {
+        "op": "solve",
+        "specs": list(specs),
+        "repodata": [r.to_json() for r in repodata],
+        "prefix": prefix,
+        "timeout": timeout,
+    }
+
+
+def solve(
+    specs: Sequence[str], repodata: Sequence[LocalRepodata], *, prefix: str | None = None, timeout: float = 120
+) -> SolveResult:
+    reply = _run(_solve_request(specs, repodata, prefix, timeout), timeout + 30)
+    return SolveResult(reply["records"], reply["installed"])
+
+
+async def solve_async(
+    specs: Sequence[str], repodata: Sequence[LocalRepodata], *, prefix: str | None = None, timeout: float = 120
+) -> SolveResult:
+    reply = await _run_async(_solve_request(specs, repodata, prefix, timeout), timeout + 30)
+    return SolveResult(reply["records"], reply["installed"])
+
+
+def installed_records(prefix: str) -> list[dict[str, Any]]:
+    return _run({"op": "installed", "prefix": prefix}, 120)["installed"]
+
+
+def _link_request(prefix: str, artifacts: Sequence[LinkArtifact], remove: Sequence[str], cache_dir: str) -> dict:
+    return {
+        "op": "link",
+        "prefix": prefix,
+        "artifacts": [a.to_json() for a in artifacts],
+        "remove": list(remove),
+        "cache_dir": cache_dir,
+    }
+
+
+def link(
+    prefix: str, artifacts: Sequence[LinkArtifact], *, remove: Sequence[str] = (), cache_dir: str, timeout: float = 600
+) -> dict[str, Any]:
+    return _run(_link_request(prefix, artifacts, remove, cache_dir), timeout)
+
+
+async def link_async(
+    prefix: str, artifacts: Sequence[LinkArtifact], *, remove: Sequence[str] = (), cache_dir: str, timeout: float = 600
+) -> dict[str, Any]:
+    return await _run_async(_link_request(prefix, artifacts, remove, cache_dir), timeout)

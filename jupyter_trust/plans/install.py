@@ -1,0 +1,189 @@
+"""Applying a plan, fail closed: re-check, fetch and hash everything, then link exactly the plan.
+
+Nothing is linked until (1) every repodata the plan was verified from is downloaded again and has the same
+sha256, (2) the trust chain still verifies and every verdict is unchanged, and (3) every artifact has been
+downloaded and matches its signed sha256 and size (and extracts cleanly). Then exactly the planned records
+are linked — no re-solve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..engine import rattler_engine as engine
+from ..fsutil import ensure_private_dir
+from .model import Plan, PlannedPackage
+from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, verdicts_for
+
+Phase = Literal["checking", "downloading", "verifying", "linking", "done"]
+
+
+@dataclass
+class Progress:
+    phase: Phase
+    packages_done: int
+    packages_total: int
+    bytes_done: int
+    bytes_total: int
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "packages_done": self.packages_done,
+            "packages_total": self.packages_total,
+            "bytes_done": self.bytes_done,
+            "bytes_total": self.bytes_total,
+            "message": self.message,
+        }
+
+
+class PlanChanged(Exception):
+    """What the plan was verified from changed since (HTTP 409): plan again."""
+
+
+class InstallRefused(Exception):
+    """The plan may not be installed (blocked, unconfirmed unsigned packages, artifact mismatch)."""
+
+
+class InstallCancelled(Exception):
+    """Cancelled before anything was linked."""
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    plan_id: str
+    prefix: str
+    installed: bool
+    linked: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plan_id": self.plan_id,
+            "prefix": self.prefix,
+            "installed": self.installed,
+            "linked": list(self.linked),
+            "removed": list(self.removed),
+            "message": self.message,
+        }
+
+
+@dataclass
+class _Prepared:
+    artifacts: list[engine.LinkArtifact]
+    remove: list[str]
+
+
+class Installer:
+    def __init__(self, ctx: PlanContext) -> None:
+        self.ctx = ctx
+
+    def _prepare(
+        self, plan: Plan, confirm_unsigned: bool, report: Callable[[Progress], None], cancelled: Callable[[], bool]
+    ) -> _Prepared:
+        if plan.blocked:
+            raise InstallRefused("the plan is blocked: " + "; ".join(plan.reasons))
+        if plan.needs_confirmation and not confirm_unsigned:
+            raise InstallRefused("the plan links unsigned packages; confirm to install them anyway")
+        linking = [p for p in plan.packages if p.links]
+        total_bytes = sum(p.size for p in linking)
+        report(Progress("checking", 0, len(linking), 0, total_bytes, "re-checking repodata and signatures"))
+        reader = ChannelReader(self.ctx)
+        captured: list[CapturedRepodata] = []
+        for digest in plan.repodata:
+            fresh = reader.capture(digest.channel, digest.subdir)
+            if fresh is None or fresh.sha256 != digest.sha256:
+                raise PlanChanged(
+                    f"the repodata of {digest.channel} ({digest.subdir}) changed since the plan was made; plan again"
+                )
+            captured.append(fresh)
+        state = self.ctx.trust_store.refresh()
+        blocking = state.blocking_reasons(self.ctx.policy.expiry)
+        if blocking:
+            raise InstallRefused("the trust metadata no longer allows installs: " + "; ".join(blocking))
+        wanted: dict[tuple[str, str], list[str]] = {}
+        for p in linking:
+            wanted.setdefault((p.channel, p.subdir), []).append(p.filename)
+        fresh_verdicts = verdicts_for(captured, state, wanted)
+        for p in linking:
+            now = fresh_verdicts.get((p.channel, p.subdir, p.filename))
+            if now is None or now.verdict != p.verdict:
+                raise PlanChanged(f"the verdict for {p.filename} changed since the plan was made; plan again")
+        sources = {(c.channel.rstrip("/"), c.subdir): c for c in captured}
+        artifacts: list[engine.LinkArtifact] = []
+        done_bytes = 0
+        dest = ensure_private_dir(self.ctx.work_dir / "artifacts")
+        for index, package in enumerate(linking):
+            if cancelled():
+                raise InstallCancelled("cancelled before anything was linked")
+            report(Progress("downloading", index, len(linking), done_bytes, total_bytes, package.filename))
+            try:
+                path = reader.download(package, dest)
+            except ArtifactMismatch as exc:
+                raise InstallRefused(str(exc)) from None
+            done_bytes += package.size
+            artifacts.append(
+                engine.LinkArtifact(_record(package), str(path), sources[(package.channel, package.subdir)].local())
+            )
+        report(Progress("verifying", len(linking), len(linking), done_bytes, total_bytes, "all artifacts match"))
+        if cancelled():
+            raise InstallCancelled("cancelled before anything was linked")
+        return _Prepared(artifacts, [p.name for p in plan.packages if p.action == "remove"])
+
+    def _result(self, plan: Plan, reply: dict[str, Any]) -> InstallResult:
+        linked, removed = list(reply.get("linked", [])), list(reply.get("removed", []))
+        return InstallResult(
+            plan.id,
+            plan.prefix,
+            True,
+            linked,
+            removed,
+            f"Installed {len(linked)} verified package(s)" + (f", removed {len(removed)}" if removed else "") + ".",
+        )
+
+    def apply(
+        self,
+        plan: Plan,
+        *,
+        confirm_unsigned: bool = False,
+        progress: Callable[[Progress], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> InstallResult:
+        report = progress or (lambda _p: None)
+        prepared = self._prepare(plan, confirm_unsigned, report, cancelled or (lambda: False))
+        total = len(prepared.artifacts)
+        report(Progress("linking", 0, total, 0, 0, f"linking into {plan.prefix}"))
+        reply = engine.link(plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache())
+        report(Progress("done", total, total, 0, 0, "done"))
+        return self._result(plan, reply)
+
+    async def apply_async(
+        self,
+        plan: Plan,
+        *,
+        confirm_unsigned: bool = False,
+        progress: Callable[[Progress], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> InstallResult:
+        report = progress or (lambda _p: None)
+        prepared = await asyncio.to_thread(self._prepare, plan, confirm_unsigned, report, cancelled or (lambda: False))
+        total = len(prepared.artifacts)
+        report(Progress("linking", 0, total, 0, 0, f"linking into {plan.prefix}"))
+        reply = await engine.link_async(
+            plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache()
+        )
+        report(Progress("done", total, total, 0, 0, "done"))
+        return self._result(plan, reply)
+
+    def _cache(self) -> str:
+        return str(ensure_private_dir(Path(self.ctx.work_dir) / "pkgs"))
+
+
+def _record(package: PlannedPackage) -> dict[str, Any]:
+    return {"name": package.name, "fn": package.filename, "sha256": package.sha256, "size": package.size}

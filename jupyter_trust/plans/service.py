@@ -1,0 +1,343 @@
+"""Planning: one capture of each channel's repodata, verified, solved over exactly those bytes.
+
+1. validate the specs; 2. refresh the trust chain (root N+1 until 404, key_mgr) without the token;
+3. download each channel's repodata once (token applied, never shown), record its sha256, parse it
+strictly and keep the exact bytes; 4. solve with rattler over those files, the environment's installed
+packages taken into account; 5. verify every record to be linked from the same parsed repodata against
+the verified key_mgr; 6. apply the policy: untrusted always blocks, unsigned per policy, expired metadata
+per policy, unrequested downgrades block. The plan and its repodata are stored so an install can re-check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..cct.errors import CCTError
+from ..cct.jsonload import loads_strict
+from ..cct.verify import RecordVerdict, verify_records
+from ..conda.tokens import authenticated_url
+from ..engine import rattler_engine as engine
+from ..fetch import Fetcher, FetchError, NotFound
+from ..fsutil import atomic_write, ensure_private_dir
+from ..policy import Policy
+from ..redact import Redactor
+from ..trust.store import TrustState, TrustStore
+from .model import Plan, PlannedPackage, RepodataDigest
+from .specs import spec_names, validate_specs
+
+PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
+REPODATA_MAX_DEPTH = 64
+
+
+class PlanError(Exception):
+    """The request cannot be planned (bad input, unknown plan); the message is safe to show."""
+
+
+class ChannelUnavailable(PlanError):
+    """A channel's repodata could not be downloaded."""
+
+
+def current_subdir() -> str:
+    from rattler import Platform
+
+    return str(Platform.current())
+
+
+@dataclass
+class PlanContext:
+    policy: Policy
+    channels: Sequence[tuple[str, str]]
+    trust_store: TrustStore
+    token: Callable[[], str | None]
+    repo_url: str
+    fetcher: Fetcher
+    work_dir: Path
+    platform_subdirs: Sequence[str] = field(default_factory=lambda: (current_subdir(), "noarch"))
+
+    def redactor(self) -> Redactor:
+        token = self.token()
+        return Redactor([token] if token else [])
+
+
+@dataclass
+class CapturedRepodata:
+    """One channel/subdir's repodata as downloaded: exact bytes (on disk), digest, parsed document."""
+
+    channel: str
+    subdir: str
+    url: str
+    sha256: str
+    path: Path
+    document: Mapping[str, Any]
+
+    def digest(self) -> RepodataDigest:
+        return RepodataDigest(self.channel, self.subdir, self.url, self.sha256)
+
+    def local(self) -> engine.LocalRepodata:
+        return engine.LocalRepodata(self.channel, self.subdir, str(self.path))
+
+
+class ChannelReader:
+    """Downloads repodata and artifacts with the token applied, and keeps every error text token-free."""
+
+    def __init__(self, ctx: PlanContext) -> None:
+        self.ctx = ctx
+        self.redact = ctx.redactor()
+        self.dir = ensure_private_dir(ctx.work_dir / "repodata")
+
+    def url(self, url: str) -> str:
+        return authenticated_url(url, self.ctx.token(), repo_url=self.ctx.repo_url)
+
+    def capture(self, channel: str, subdir: str) -> CapturedRepodata | None:
+        url = f"{channel.rstrip('/')}/{subdir}/repodata.json"
+        limit = self.ctx.policy.repodata_max_bytes
+        try:
+            data = self.ctx.fetcher.get(self.url(url), max_bytes=limit)
+        except NotFound:
+            return None
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            document = loads_strict(data, max_bytes=limit, max_depth=REPODATA_MAX_DEPTH)
+        except CCTError as exc:
+            raise PlanError(self.redact(f"channel {channel} ({subdir}) has unusable repodata: {exc}")) from None
+        if not isinstance(document, dict):
+            raise PlanError(f"channel {channel} ({subdir}) has unusable repodata: not an object")
+        path = self.dir / f"{digest}.json"
+        if not path.exists():
+            atomic_write(path, data)
+        return CapturedRepodata(channel, subdir, url, digest, path, document)
+
+    def capture_all(self) -> list[CapturedRepodata]:
+        captured = []
+        for _name, channel in self.ctx.channels:
+            for subdir in self.ctx.platform_subdirs:
+                item = self.capture(channel, subdir)
+                if item is not None:
+                    captured.append(item)
+        if not captured:
+            raise ChannelUnavailable("no channel repodata could be found: check the configured channels")
+        return captured
+
+    def download(self, package: PlannedPackage, dest_dir: Path) -> Path:
+        """The artifact's bytes, checked against the verified sha256 and size before anything else uses them."""
+        try:
+            data = self.ctx.fetcher.get(self.url(package.url), max_bytes=package.size)
+        except FetchError as exc:
+            raise ArtifactMismatch(self.redact(f"{package.filename} could not be downloaded: {exc}")) from None
+        if len(data) != package.size or hashlib.sha256(data).hexdigest() != package.sha256:
+            raise ArtifactMismatch(
+                f"{package.filename}: the downloaded file does not match its signed sha256/size; nothing was installed"
+            )
+        path = ensure_private_dir(dest_dir) / f"{package.sha256}-{package.filename}"
+        atomic_write(path, data)
+        return path
+
+
+class ArtifactMismatch(Exception):
+    """An artifact's bytes differ from the verified record (-> the install is refused, nothing linked)."""
+
+
+def verdicts_for(
+    captured: Sequence[CapturedRepodata], state: TrustState, wanted: Mapping[tuple[str, str], list[str]]
+) -> dict[tuple[str, str, str], RecordVerdict]:
+    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link."""
+    out: dict[tuple[str, str, str], RecordVerdict] = {}
+    for cap in captured:
+        names = wanted.get((cap.channel, cap.subdir), [])
+        if not names:
+            continue
+        if state.key_mgr is None:
+            for fn in names:
+                out[(cap.channel, cap.subdir, fn)] = RecordVerdict(
+                    "untrusted", "cannot be verified: no verified key_mgr metadata"
+                )
+            continue
+        for fn, verdict in verify_records(cap.document, state.key_mgr.envelope, names).items():
+            out[(cap.channel, cap.subdir, fn)] = verdict
+    return out
+
+
+def _expected_fn(record: Mapping[str, Any]) -> bool:
+    fn = str(record.get("fn", ""))
+    stem = f"{record.get('name')}-{record.get('version')}-{record.get('build')}"
+    return fn in (stem + ".conda", stem + ".tar.bz2")
+
+
+def _version_cmp(a: str, b: str) -> int:
+    from rattler import Version
+
+    va, vb = Version(a), Version(b)
+    return (va > vb) - (va < vb)
+
+
+class Planner:
+    def __init__(self, ctx: PlanContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def plans_dir(self) -> Path:
+        return ensure_private_dir(self.ctx.work_dir / "plans")
+
+    # -- planning --------------------------------------------------------------------------------
+    def _prepare(self, specs: Sequence[str]) -> tuple[list[str], TrustState, list[CapturedRepodata]]:
+        allowed = [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
+        clean = validate_specs(specs, allowed_channels=allowed)
+        state = self.ctx.trust_store.refresh()
+        captured = ChannelReader(self.ctx).capture_all()
+        return clean, state, captured
+
+    def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
+        clean, state, captured = self._prepare(specs)
+        try:
+            result = engine.solve(clean, [c.local() for c in captured], prefix=str(prefix))
+        except engine.EngineError as exc:
+            raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
+        return self._finish(clean, prefix, state, captured, result)
+
+    async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
+        clean, state, captured = await asyncio.to_thread(self._prepare, specs)
+        try:
+            result = await engine.solve_async(clean, [c.local() for c in captured], prefix=str(prefix))
+        except engine.EngineError as exc:
+            raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
+        return await asyncio.to_thread(self._finish, clean, prefix, state, captured, result)
+
+    def _finish(
+        self,
+        specs: list[str],
+        prefix: Path,
+        state: TrustState,
+        captured: list[CapturedRepodata],
+        result: engine.SolveResult,
+    ) -> Plan:
+        by_channel = {(c.channel.rstrip("/"), c.subdir): c for c in captured}
+        installed = {r["name"]: r for r in result.installed}
+        solved = {r["name"]: r for r in result.records}
+        changes: list[tuple[dict[str, Any], str, str | None]] = []
+        for name, record in sorted(solved.items()):
+            old = installed.get(name)
+            if old is None:
+                changes.append((record, "install", None))
+            elif old.get("fn") != record.get("fn") or old.get("sha256") != record.get("sha256"):
+                order = _version_cmp(str(record["version"]), str(old["version"]))
+                action = "update" if order > 0 else "downgrade" if order < 0 else "reinstall"
+                changes.append((record, action, str(old["version"])))
+        removals = [installed[name] for name in sorted(set(installed) - set(solved))]
+
+        wanted: dict[tuple[str, str], list[str]] = {}
+        for record, _, _ in changes:
+            key = (str(record.get("channel", "")).rstrip("/"), str(record.get("subdir", "")))
+            wanted.setdefault(key, []).append(str(record["fn"]))
+        verdicts = verdicts_for(list(by_channel.values()), state, wanted)
+
+        allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
+        requested = spec_names(specs)
+        packages: list[PlannedPackage] = []
+        reasons: list[str] = []
+        for record, action, previous in changes:
+            channel = str(record.get("channel", "")).rstrip("/")
+            subdir = str(record.get("subdir", ""))
+            verdict = verdicts.get((channel, subdir, str(record["fn"])))
+            if channel not in allowed_urls or (channel, subdir) not in by_channel:
+                verdict = RecordVerdict("untrusted", f"{channel} is not an allowed channel")
+            elif not _expected_fn(record):
+                verdict = RecordVerdict(
+                    "untrusted", f"file name {record['fn']} does not match the record's name-version-build"
+                )
+            elif not record.get("sha256") or not isinstance(record.get("size"), int):
+                verdict = RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
+            elif verdict is None:
+                verdict = RecordVerdict("untrusted", "the record was not found in the verified repodata")
+            packages.append(
+                PlannedPackage(
+                    name=str(record["name"]),
+                    version=str(record["version"]),
+                    build=str(record["build"]),
+                    build_number=int(record.get("build_number", 0)),
+                    channel=channel,
+                    subdir=subdir,
+                    filename=str(record["fn"]),
+                    url=str(record.get("url", "")),
+                    sha256=str(record.get("sha256") or ""),
+                    size=int(record.get("size") or 0),
+                    action=action,  # type: ignore[arg-type]
+                    verdict=verdict.verdict,
+                    reason=verdict.reason,
+                    previous_version=previous,
+                )
+            )
+            if verdict.verdict == "untrusted":
+                reasons.append(f"{record['fn']} is UNTRUSTED: {verdict.reason}")
+            elif verdict.verdict == "unsigned" and self.ctx.policy.unsigned == "block":
+                reasons.append(f"{record['fn']} is unsigned, and your policy blocks unsigned packages")
+            if action == "downgrade" and record["name"] not in requested:
+                reasons.append(
+                    f"{record['name']} would be downgraded from {previous} to {record['version']} although it was not "
+                    "requested"
+                )
+        for old in removals:
+            packages.append(
+                PlannedPackage(
+                    name=str(old["name"]),
+                    version=str(old["version"]),
+                    build=str(old.get("build", "")),
+                    build_number=int(old.get("build_number", 0)),
+                    channel=str(old.get("channel", "")),
+                    subdir=str(old.get("subdir", "")),
+                    filename=str(old.get("fn", "")),
+                    url=str(old.get("url", "")),
+                    sha256=str(old.get("sha256") or ""),
+                    size=int(old.get("size") or 0),
+                    action="remove",
+                    verdict="n/a",
+                    reason="installed package the solution no longer contains",
+                )
+            )
+        reasons += state.blocking_reasons(self.ctx.policy.expiry)
+        unsigned = any(p.verdict == "unsigned" for p in packages)
+        blocked = bool(reasons)
+        plan = Plan(
+            prefix=str(prefix),
+            specs=tuple(specs),
+            packages=tuple(packages),
+            repodata=tuple(c.digest() for c in captured),
+            trust=state.to_json(),
+            blocked=blocked,
+            reasons=tuple(reasons),
+            needs_confirmation=not blocked and unsigned and self.ctx.policy.unsigned == "warn",
+            warnings=tuple(state.warnings()),
+        )
+        self._store(plan, captured)
+        return plan
+
+    # -- storage ---------------------------------------------------------------------------------
+    def _store(self, plan: Plan, captured: Sequence[CapturedRepodata]) -> None:
+        directory = ensure_private_dir(self.plans_dir / plan.id)
+        local = [{"channel": c.channel, "subdir": c.subdir, "path": str(c.path), "sha256": c.sha256} for c in captured]
+        atomic_write(directory / "local.json", json.dumps(local).encode())
+        atomic_write(directory / "plan.json", json.dumps(plan.to_json(), indent=1).encode())
+
+    def load(self, plan_id: str) -> Plan:
+        if not isinstance(plan_id, str) or not PLAN_ID.match(plan_id):
+            raise KeyError(plan_id)
+        path = self.ctx.work_dir / "plans" / plan_id / "plan.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise KeyError(plan_id) from None
+        plan = Plan.from_json(data)
+        if plan.id != plan_id:
+            raise KeyError(plan_id)  # tampered with on disk
+        return plan
+
+    def local_repodata(self, plan_id: str) -> list[dict[str, str]]:
+        return json.loads((self.ctx.work_dir / "plans" / plan_id / "local.json").read_text())
