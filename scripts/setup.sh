@@ -45,5 +45,9 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules/.yarn-state.yml ] 2>
   jlpm install
 fi
 jlpm build:prod
+# An editable install copies the built extension into share/; a leftover development symlink there
+# would make pip move the source folder, so drop it first and re-link afterwards.
+link="$VENV/share/jupyter/labextensions/jupyter-trust"
+[ -L "$link" ] && rm -f "$link"
 "$PY" -m pip install --quiet --no-build-isolation --no-deps -e .
 jupyter labextension develop --overwrite . >/dev/null

@@ -1,0 +1,93 @@
+"""A small static HTTP server on 127.0.0.1 for channels and trust metadata (demo and tests)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import urllib.parse
+from pathlib import Path
+
+
+class ChannelServer:
+    """Serves ``root``; with ``require_token``, only paths under ``/t/<token>/`` are served (others: 403).
+
+    Test hooks: :meth:`set_override` serves other bytes or a status code for one path; ``request_log``
+    lists the paths asked for (as received, so tests can check what was sent).
+    """
+
+    def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0, require_token: str | None = None) -> None:
+        self.root = Path(root)
+        self.require_token = require_token
+        self.overrides: dict[str, bytes | int] = {}
+        self.request_log: list[str] = []
+        self.delay = 0.0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _resolve(self) -> tuple[int, bytes]:
+                path = urllib.parse.urlsplit(self.path).path
+                server.request_log.append(path)
+                if server.require_token is not None:
+                    prefix = f"/t/{server.require_token}/"
+                    if not path.startswith(prefix):
+                        return 403, b"token required"
+                    path = "/" + path[len(prefix) :]
+                if path in server.overrides:
+                    value = server.overrides[path]
+                    return (value, b"") if isinstance(value, int) else (200, value)
+                target = (server.root / urllib.parse.unquote(path).lstrip("/")).resolve()
+                if server.root.resolve() not in target.parents or not target.is_file():
+                    return 404, b"not found"
+                return 200, target.read_bytes()
+
+            def _send(self, body: bool) -> None:
+                if server.delay:
+                    threading.Event().wait(server.delay)
+                status, data = self._resolve()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header(
+                    "Content-Type", "application/json" if self.path.endswith(".json") else "application/octet-stream"
+                )
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._send(True)
+
+            def do_HEAD(self) -> None:
+                self._send(False)
+
+        self._httpd = http.server.ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def set_override(self, path: str, value: bytes | int | None) -> None:
+        if value is None:
+            self.overrides.pop(path, None)
+        else:
+            self.overrides[path] = value
+
+    def start(self) -> ChannelServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="channel-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> ChannelServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,188 @@
+/**
+ * The panel's state: trust status, environments, the current plan and install task.
+ * The server is authoritative; this model only mirrors it and polls running tasks.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { TrustAPI } from './api';
+import { CondarcScope, IEnvironment, IPlan, ISettingsResult, IStatus, ITask, TASK_DONE } from './tokens';
+
+export interface IInstallGate {
+  /** Whether the Install button may be pressed. */
+  enabled: boolean;
+  /** Why not (shown next to the disabled button). */
+  reason: string | null;
+  /** The user must confirm unsigned packages first. */
+  needsConfirmation: boolean;
+}
+
+export class TrustModel {
+  constructor(
+    readonly api: TrustAPI,
+    private readonly pollInterval = 1000
+  ) {}
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  status: IStatus | null = null;
+  statusError: string | null = null;
+  environments: IEnvironment[] = [];
+  selectedPrefix: string | null = null;
+  plan: IPlan | null = null;
+  planError: string | null = null;
+  task: ITask | null = null;
+  taskError: string | null = null;
+  busy = false;
+
+  /** Load status and environments the first time the panel is shown. */
+  ensureLoaded(): void {
+    if (!this._loaded) {
+      this._loaded = true;
+      void this.refresh();
+      void this.loadEnvironments();
+    }
+  }
+
+  async refresh(refreshMetadata = false): Promise<void> {
+    try {
+      this.status = await this.api.status(refreshMetadata);
+      this.statusError = null;
+    } catch (error) {
+      this.statusError = (error as Error).message;
+    }
+    this._changed.emit();
+  }
+
+  async loadEnvironments(): Promise<void> {
+    try {
+      const envs = await this.api.environments();
+      this.environments = envs.environments;
+      if (!this.selectedPrefix || !envs.environments.some(e => e.prefix === this.selectedPrefix)) {
+        this.selectedPrefix = envs.default ?? envs.environments[0]?.prefix ?? null;
+      }
+    } catch (error) {
+      this.planError = (error as Error).message;
+    }
+    this._changed.emit();
+  }
+
+  selectPrefix(prefix: string): void {
+    this.selectedPrefix = prefix;
+    this.plan = null;
+    this._changed.emit();
+  }
+
+  async makePlan(specText: string): Promise<void> {
+    const specs = specText.split(/\s+/).filter(s => s.length > 0);
+    if (specs.length === 0 || !this.selectedPrefix) {
+      this.planError = specs.length === 0 ? 'Enter at least one package.' : 'Choose an environment.';
+      this._changed.emit();
+      return;
+    }
+    this.busy = true;
+    this.plan = null;
+    this.planError = null;
+    this.task = null;
+    this._changed.emit();
+    try {
+      this.plan = await this.api.createPlan(specs, this.selectedPrefix);
+    } catch (error) {
+      this.planError = (error as Error).message;
+    } finally {
+      this.busy = false;
+      this._changed.emit();
+    }
+  }
+
+  /** Whether the current plan may be installed, and if not, why. Derived, never stored. */
+  get installGate(): IInstallGate {
+    const plan = this.plan;
+    if (!plan) {
+      return { enabled: false, reason: null, needsConfirmation: false };
+    }
+    if (plan.blocked) {
+      return {
+        enabled: false,
+        reason: plan.reasons.join(' '),
+        needsConfirmation: false
+      };
+    }
+    if (plan.packages.length === 0) {
+      return { enabled: false, reason: 'Nothing to install.', needsConfirmation: false };
+    }
+    if (this.task && !TASK_DONE.includes(this.task.state)) {
+      return { enabled: false, reason: 'An install is running.', needsConfirmation: false };
+    }
+    return { enabled: true, reason: null, needsConfirmation: plan.needs_confirmation };
+  }
+
+  async install(confirmUnsigned: boolean): Promise<void> {
+    const plan = this.plan;
+    if (!plan || !this.installGate.enabled) {
+      return;
+    }
+    this.taskError = null;
+    try {
+      this.task = await this.api.install(plan.id, confirmUnsigned);
+    } catch (error) {
+      this.taskError = (error as Error).message;
+      this._changed.emit();
+      return;
+    }
+    this._changed.emit();
+    await this._poll();
+  }
+
+  async cancel(): Promise<void> {
+    if (this.task && !TASK_DONE.includes(this.task.state)) {
+      try {
+        this.task = await this.api.cancel(this.task.id);
+      } catch (error) {
+        this.taskError = (error as Error).message;
+      }
+      this._changed.emit();
+    }
+  }
+
+  private async _poll(): Promise<void> {
+    while (this.task && !TASK_DONE.includes(this.task.state)) {
+      await new Promise(resolve => setTimeout(resolve, this.pollInterval));
+      try {
+        this.task = await this.api.task(this.task.id);
+      } catch (error) {
+        this.taskError = (error as Error).message;
+        break;
+      }
+      this._changed.emit();
+    }
+    this._changed.emit();
+  }
+
+  async setToken(token: string, validate: boolean, enableVerification: boolean, scope: CondarcScope): Promise<ISettingsResult> {
+    const result = await this.api.setToken({
+      token,
+      validate,
+      enable_signature_verification: enableVerification,
+      scope
+    });
+    await this.refresh();
+    return result;
+  }
+
+  async removeToken(scope: CondarcScope): Promise<ISettingsResult> {
+    const result = await this.api.removeToken(scope);
+    await this.refresh();
+    return result;
+  }
+
+  async setVerification(enabled: boolean, scope: CondarcScope): Promise<ISettingsResult> {
+    const result = await this.api.setVerification(enabled, scope);
+    await this.refresh();
+    return result;
+  }
+
+  private _loaded = false;
+  private _changed = new Signal<this, void>(this);
+}

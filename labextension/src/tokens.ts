@@ -1,0 +1,155 @@
+/**
+ * The JSON documents of the jupyter_trust REST API (docs/openapi.yaml).
+ */
+
+export interface IPolicyValue {
+  value: unknown;
+  locked: boolean;
+  source: string;
+}
+
+export interface IVerification {
+  enabled: boolean;
+  source: string;
+  metadata_url: string | null;
+  metadata_url_source: string | null;
+  locked: boolean;
+  lock_reason: string | null;
+}
+
+export interface ITokenInfo {
+  present: boolean;
+  masked: string | null;
+  source: string | null;
+  location: string | null;
+  repo_url: string;
+  error: string | null;
+}
+
+export interface IMetadataState {
+  version: number | null;
+  expiration: string | null;
+  expired: boolean;
+  error: string | null;
+  state?: 'verified' | 'cached' | 'missing' | 'invalid';
+}
+
+export interface IAnchor {
+  source: 'explicit' | 'env' | 'conda' | 'builtin';
+  path: string;
+  version: number;
+  expiration: string;
+  expired: boolean;
+}
+
+export interface ITrust {
+  metadata_url: string | null;
+  anchor: IAnchor | null;
+  root: IMetadataState | null;
+  key_mgr: IMetadataState | null;
+  refreshed_at: string | null;
+  error?: string;
+}
+
+export interface IStatus {
+  version: string;
+  verification: IVerification;
+  conda: {
+    executable: string | null;
+    version: string | null;
+    content_trust_importable: boolean;
+  };
+  trust: ITrust;
+  channels: { name: string; url: string }[];
+  token: ITokenInfo;
+  policy: { [name: string]: IPolicyValue };
+  engine: { name: string; available: string[] };
+  warnings: string[];
+  interrupted_tasks: ITask[];
+}
+
+export interface ISettingsResult {
+  token: ITokenInfo;
+  verification: IVerification;
+  condarc: string;
+  validated: boolean | null;
+  messages: string[];
+}
+
+export type CondarcScope = 'user' | 'env' | 'system';
+
+export interface IEnvironment {
+  name: string;
+  prefix: string;
+  kind: 'kernel' | 'named' | 'admin';
+  is_server_prefix: boolean;
+}
+
+export interface IEnvironments {
+  environments: IEnvironment[];
+  default: string | null;
+}
+
+export type Verdict = 'trusted' | 'untrusted' | 'unsigned' | 'n/a';
+
+export interface IPlannedPackage {
+  name: string;
+  version: string;
+  build: string;
+  filename: string;
+  channel: string;
+  subdir: string;
+  url: string;
+  sha256: string;
+  size: number;
+  action: 'install' | 'update' | 'downgrade' | 'reinstall' | 'remove';
+  verdict: Verdict;
+  reason: string;
+  previous_version: string | null;
+}
+
+export interface IPlan {
+  id: string;
+  prefix: string;
+  specs: string[];
+  blocked: boolean;
+  reasons: string[];
+  needs_confirmation: boolean;
+  warnings: string[];
+  packages: IPlannedPackage[];
+  created_at: string;
+}
+
+export interface IProgress {
+  phase: 'checking' | 'downloading' | 'verifying' | 'linking' | 'done';
+  packages_done: number;
+  packages_total: number;
+  bytes_done: number;
+  bytes_total: number;
+  message: string;
+}
+
+export interface IInstallResult {
+  plan_id: string;
+  prefix: string;
+  installed: boolean;
+  linked: string[];
+  removed: string[];
+  message: string;
+}
+
+export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface ITask {
+  id: string;
+  plan_id: string;
+  prefix: string;
+  state: TaskState;
+  progress: IProgress;
+  result: IInstallResult | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export const TASK_DONE: TaskState[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
