@@ -128,8 +128,8 @@ def build_package(spec: PackageSpec, subdir: str, out_dir: Path) -> tuple[str, d
 
 
 def _tamper(record: dict) -> None:
-    """An edit after signing: a dependency an attacker slipped in."""
-    record["depends"] = [*record.get("depends", []), "evil-helper"]
+    """An edit after signing: a dependency slipped in (one that exists, so the request still solves)."""
+    record["depends"] = [*record.get("depends", []), "trusty-lib"]
 
 
 def build_channel(
@@ -193,7 +193,7 @@ DEMO_PACKAGES: list[PackageSpec] = [
 ]
 DEMO_UNSIGNED = ("unsigned-extra-1.0-0.conda",)
 DEMO_TAMPERED = ("tampered-tool-1.0-0.conda",)
-_DEMO_VERSION = "1"
+_DEMO_VERSION = "2"
 
 
 def build_demo(cache_dir: Path | None = None) -> BuiltChannel:

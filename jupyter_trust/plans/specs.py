@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 MAX_SPECS = 100
 MAX_SPEC_LENGTH = 256
-_FORBIDDEN = set(";|&$`()<>'\"\\{}!#")
+#: shell metacharacters and quotes: never meaningful in a match spec (``<``, ``>``, ``!`` are: ``>=1,!=1.5``)
+_FORBIDDEN = set(";|&$`()'\"\\{}#")
 _ALLOWED = re.compile(r"[A-Za-z0-9_.\-+*=<>!,:\[\]~ ]+")
 
 
