@@ -84,16 +84,10 @@ class Installer:
     def __init__(self, ctx: PlanContext) -> None:
         self.ctx = ctx
 
-    def _prepare(
-        self, plan: Plan, confirm_unsigned: bool, report: Callable[[Progress], None], cancelled: Callable[[], bool]
-    ) -> _Prepared:
+    def recheck(self, plan: Plan) -> tuple[list[CapturedRepodata], list[PlannedPackage]]:
+        """Refuse a plan that may not run, or whose repodata, trust chain or verdicts changed since."""
         if plan.blocked:
             raise InstallRefused("the plan is blocked: " + "; ".join(plan.reasons))
-        if plan.needs_confirmation and not confirm_unsigned:
-            raise InstallRefused("the plan links unsigned packages; confirm to install them anyway")
-        linking = [p for p in plan.packages if p.links]
-        total_bytes = sum(p.size for p in linking)
-        report(Progress("checking", 0, len(linking), 0, total_bytes, "re-checking repodata and signatures"))
         reader = ChannelReader(self.ctx)
         captured: list[CapturedRepodata] = []
         for digest in plan.repodata:
@@ -107,6 +101,7 @@ class Installer:
         blocking = state.blocking_reasons(self.ctx.policy.expiry)
         if blocking:
             raise InstallRefused("the trust metadata no longer allows installs: " + "; ".join(blocking))
+        linking = [p for p in plan.packages if p.links]
         wanted: dict[tuple[str, str], list[str]] = {}
         for p in linking:
             wanted.setdefault((p.channel, p.subdir), []).append(p.filename)
@@ -115,6 +110,17 @@ class Installer:
             now = fresh_verdicts.get((p.channel, p.subdir, p.filename))
             if now is None or now.verdict != p.verdict:
                 raise PlanChanged(f"the verdict for {p.filename} changed since the plan was made; plan again")
+        return captured, linking
+
+    def _prepare(
+        self, plan: Plan, confirm_unsigned: bool, report: Callable[[Progress], None], cancelled: Callable[[], bool]
+    ) -> _Prepared:
+        if plan.needs_confirmation and not confirm_unsigned:
+            raise InstallRefused("the plan links unsigned packages; confirm to install them anyway")
+        total_bytes = sum(p.size for p in plan.packages if p.links)
+        report(Progress("checking", 0, 0, 0, total_bytes, "re-checking repodata and signatures"))
+        captured, linking = self.recheck(plan)
+        reader = ChannelReader(self.ctx)
         sources = {(c.channel.rstrip("/"), c.subdir): c for c in captured}
         artifacts: list[engine.LinkArtifact] = []
         done_bytes = 0

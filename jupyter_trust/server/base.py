@@ -54,6 +54,9 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def username(self) -> str | None:
+        """The Hub user name; None on a single-user server (token users there get random names)."""
+        if not os.environ.get("JUPYTERHUB_USER"):
+            return None
         user = self.current_user
         return getattr(user, "username", None) if user else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from jupyter_server.auth.decorator import authorized
@@ -79,8 +80,10 @@ class TasksHandler(TrustHandler):
                 raise BadRequest(
                     'this plan links unsigned packages: confirm with "confirm_unsigned": true to install anyway', 422
                 )
-            # The target must still be allowed (policy may have changed since planning).
+            # The target must still be allowed (policy may have changed since planning), and what the plan
+            # was verified from must be unchanged (409 now rather than a failed task later).
             self.core.target_prefix(plan.prefix)
+            await asyncio.to_thread(self.core.installer().recheck, plan)
             task = self.tasks.start(plan, confirm_unsigned=confirm, owner=self.username)
         self.set_header("Location", self.location_url("tasks", task.id))
         self.write_json(task.to_json(), status=202)
