@@ -105,7 +105,7 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
         except Exception as exc:
             status = error_status(exc)
             message = self.redactor()(str(exc) or type(exc).__name__)
-            if status >= 500:
+            if status == 500:
                 self.log.error("jupyter_trust: %s: %s", type(exc).__name__, message)
                 message = "internal error in jupyter_trust; see the server log"
             raise BadRequest(message, status) from None
