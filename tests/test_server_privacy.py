@@ -8,8 +8,8 @@ import logging
 import urllib.parse
 
 import pytest
-from tornado.httpclient import HTTPClientError
 from token_fixtures import GOOD_TOKEN
+from tornado.httpclient import HTTPClientError
 
 FORMS = [GOOD_TOKEN, urllib.parse.quote(GOOD_TOKEN, safe=""), base64.b64encode(GOOD_TOKEN.encode()).decode()]
 
@@ -31,7 +31,9 @@ async def test_token_round_trip_over_rest_is_private(validation_server, jp_fetch
         seen.append(response.body.decode() + json.dumps(dict(response.headers)))
         return response
 
-    put = await fetch("token", method="PUT", body=json.dumps({"token": GOOD_TOKEN, "enable_signature_verification": True}))
+    put = await fetch(
+        "token", method="PUT", body=json.dumps({"token": GOOD_TOKEN, "enable_signature_verification": True})
+    )
     assert put.code == 200
     doc = json.loads(put.body)
     assert doc["token"]["present"] and doc["token"]["masked"] == "****" + GOOD_TOKEN[-4:]

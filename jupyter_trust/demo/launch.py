@@ -9,10 +9,13 @@ demo directory is changed.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..childenv import child_environ
@@ -32,15 +35,25 @@ def demo_condarc(built: BuiltChannel, server_url: str) -> str:
     )
 
 
-def prepare(demo_dir: Path, server: ChannelServer, built: BuiltChannel) -> dict[str, str]:
-    """Write the demo condarc and environment; return the environment variables JupyterLab needs."""
+@dataclass(frozen=True)
+class DemoSetup:
+    environ: dict[str, str]
+    #: a Jupyter config file (``--config``) allowing installs into the demo environments
+    config: Path
+    envs: Path
+
+
+def prepare(demo_dir: Path, server: ChannelServer, built: BuiltChannel) -> DemoSetup:
+    """Write the demo condarc, server config and environment; return what JupyterLab needs."""
     condarc = demo_dir / "condarc"
     atomic_write(condarc, demo_condarc(built, server.url).encode(), mode=0o644)
     envs = demo_dir / "envs"
     target = envs / "demo-env" / "conda-meta"
     target.mkdir(parents=True, exist_ok=True)
     (target / "history").touch()
-    return {"CONDARC": str(condarc), "JUPYTER_TRUST_ROOT": str(built.root_path), "JUPYTER_TRUST_DEMO_ENVS": str(envs)}
+    config = demo_dir / "jupyter_server_config.json"
+    atomic_write(config, json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(envs)]}}).encode(), mode=0o644)
+    return DemoSetup({"CONDARC": str(condarc), "JUPYTER_TRUST_ROOT": str(built.root_path)}, config, envs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     server = ChannelServer(built.root_dir, port=args.channel_port).start()
     try:
-        env_vars = prepare(demo_dir, server, built)
+        setup = prepare(demo_dir, server, built)
         print(f"serving it at {server.url}/channel/{built.channel_name} (metadata: {server.url}/metadata)", flush=True)
         print(f"demo environment: {demo_dir / 'envs' / 'demo-env'}", flush=True)
         if args.serve_only:
@@ -74,11 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "jupyterlab",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={args.port}",
-            f"--JupyterTrustApp.allowed_prefix_roots=['{demo_dir / 'envs'}']",
+            f"--config={setup.config}",
             *(["--no-browser"] if args.no_browser else []),
+            *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
             *lab_args,
         ]
-        env = {**child_environ(), **env_vars}
+        env = {**child_environ(), **setup.environ}
         print("starting JupyterLab; open the shield icon in the left sidebar (Ctrl-C stops everything)", flush=True)
         proc = subprocess.Popen(command, env=env)
         try:

@@ -40,7 +40,7 @@ export class TrustModel {
   ensureLoaded(): void {
     if (!this._loaded) {
       this._loaded = true;
-      void this.refresh();
+      void this.refresh(true);
       void this.loadEnvironments();
     }
   }

@@ -23,8 +23,6 @@ export function PlanView(props: {
           <tr>
             <th>{trans.__('Action')}</th>
             <th>{trans.__('Package')}</th>
-            <th>{trans.__('Version')}</th>
-            <th>{trans.__('Channel')}</th>
             <th>{trans.__('Verdict')}</th>
           </tr>
         </thead>
@@ -32,12 +30,11 @@ export function PlanView(props: {
           {plan.packages.map(p => (
             <tr key={`${p.action}-${p.filename}`} className={`jp-TrustPanel-row-${p.verdict.replace('/', '')}`}>
               <td>{p.action}</td>
-              <td>{p.name}</td>
-              <td>
-                {p.version}
-                {p.previous_version ? ` (${p.previous_version})` : ''} <small>{p.build}</small>
+              <td title={`${p.channel}/${p.subdir}/${p.filename}`}>
+                <strong>{p.name}</strong> {p.version}
+                {p.previous_version ? ` (${trans.__('was %1', p.previous_version)})` : ''}{' '}
+                <small className="jp-TrustPanel-source">{p.build}</small>
               </td>
-              <td>{p.channel}</td>
               <td title={p.reason}>
                 <VerdictBadge verdict={p.verdict} />
                 <div className="jp-TrustPanel-reason">{p.reason}</div>

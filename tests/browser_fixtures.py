@@ -1,0 +1,111 @@
+"""A real JupyterLab (with jupyter_trust) on 127.0.0.1 against the signed demo channel, for browser tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jupyter_trust.demo.launch import prepare
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "ui-tests" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    envs: Path
+
+    def run(self, scenario: str, *extra: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOTS / f"{scenario}.png"
+        out = subprocess.run(
+            [
+                "node",
+                str(REPO / "ui-tests" / "run.mjs"),
+                scenario,
+                f"{self.url}lab?token={self.token}",
+                str(shot),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=REPO,
+        )
+        print(out.stdout)  # the screenshot path, for a person to look at
+        assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.fixture
+def lab(tmp_path, validation_server):
+    if not shutil.which("chromium") and not os.environ.get("CHROMIUM_PATH"):
+        raise RuntimeError("Debian's chromium is required for the browser tests (scripts/test.sh installs it)")
+    from jupyter_trust.demo.build import build_demo
+    from jupyter_trust.demo.serve import ChannelServer
+
+    built = build_demo(tmp_path / "demo")
+    channel = ChannelServer(built.root_dir).start()
+    setup = prepare(tmp_path, channel, built)
+    port, token = free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        **setup.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "CONDA_TOKEN_REPO_URL": validation_server.repo_url,
+    }
+    log = open(tmp_path / "lab.log", "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--ServerApp.allow_root=True",
+            f"--config={setup.config}",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"{url}api/status?token={token}", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError((tmp_path / "lab.log").read_text()[-3000:]) from None
+                time.sleep(0.1)
+        yield Lab(url, token, tmp_path / "envs")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        channel.stop()
+        log.close()
