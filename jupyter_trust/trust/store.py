@@ -58,6 +58,8 @@ class TrustState:
     key_mgr_error: str | None = None
     refreshed_at: str | None = None
     root_versions: list[int] = field(default_factory=list)
+    #: the root version the key_mgr was last verified against
+    key_mgr_verified_under: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         km = self.key_mgr
@@ -198,6 +200,7 @@ class TrustStore:
             try:
                 state.key_mgr = self._key_mgr_from(root_doc, self._read_doc(cached))
                 state.key_mgr_state = "verified"
+                state.key_mgr_verified_under = versions[-1]
             except (OSError, CCTError, ValueError, TypeError, KeyError) as exc:
                 state.key_mgr_state = "invalid"
                 state.key_mgr_error = f"the cached key_mgr no longer verifies against root v{root.version}: {exc}"
@@ -234,6 +237,14 @@ class TrustStore:
             state.root_error = f"more than {self.max_steps} root updates in one refresh; stopped"
             state.root_error_blocks = True
 
+        if state.key_mgr is not None and state.root_versions[-1] != state.key_mgr_verified_under:
+            # The root moved on: the cached key_mgr counts only if the newest root still delegates to its keys.
+            try:
+                self._key_mgr_from(root_doc, dict(state.key_mgr.envelope))
+                state.key_mgr_verified_under = state.root_versions[-1]
+            except (CCTError, ValueError, TypeError, KeyError) as exc:
+                state.key_mgr, state.key_mgr_state = None, "invalid"
+                state.key_mgr_error = f"the cached key_mgr no longer verifies against root v{state.root.version}: {exc}"
         km_keys = list(state.root.delegations["key_mgr"].pubkeys) if "key_mgr" in state.root.delegations else []
         km_high = saved.get("key_mgr_version") if old_km_keys == km_keys else None
         km_digest = saved.get("key_mgr_digest") if old_km_keys == km_keys else None
@@ -255,7 +266,7 @@ class TrustStore:
             reason = str(exc)
             if state.key_mgr is not None and state.key_mgr_state == "verified":
                 state.key_mgr_state, state.key_mgr_error = "cached", reason
-            else:
+            elif state.key_mgr_state != "invalid":
                 state.key_mgr_state, state.key_mgr_error = "missing", reason
         except (CCTError, ValueError, TypeError, KeyError) as exc:
             state.key_mgr, state.key_mgr_state = None, "invalid"
