@@ -108,7 +108,7 @@ def verify_files(
     if repodata is not None:
         doc = _load(repodata, REPODATA_MAX_BYTES)
         if km_doc is not None:
-            packages = verify_records(doc, km_doc)
+            packages = verify_records(doc, km_doc, workers=2)
         else:
             names = list((doc.get("packages") or {}).keys()) + list((doc.get("packages.conda") or {}).keys())
             packages = {

@@ -9,11 +9,11 @@ each repodata record a verdict: trusted, untrusted or unsigned.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .canonical import canonical
+from .canonical import canonical, canonical_candidates
 from .crypto import ed25519_verify, openpgp_digest
 from .errors import FormatError, MetadataVerificationError, SignatureError, UnknownRoleError
 from .metadata import DelegatingMetadata, is_delegating, is_gpg_signature, is_hex64, is_raw_signature, is_signable
@@ -117,6 +117,9 @@ class RecordVerdict:
         return {"verdict": self.verdict, "reason": self.reason}
 
 
+TRUSTED = RecordVerdict("trusted", "package metadata is signed by the channel's pkg_mgr key and verified")
+
+
 def _record_table(repodata: Mapping[str, Any]) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for key in ("packages", "packages.conda"):
@@ -146,9 +149,13 @@ def _verdict(fn: str, record: Any, signatures: Any, keys: frozenset[str], thresh
         return RecordVerdict("untrusted", f"{fn} is not a .conda or .tar.bz2 file name")
     if not isinstance(record, dict):
         return RecordVerdict("untrusted", f"the record for {fn} is not an object")
-    good = _good_keys({"signatures": signatures}, keys, gpg=False, data=canonical(record))
+    good: set[str] = set()
+    for data in canonical_candidates(record):
+        good = _good_keys({"signatures": signatures}, keys, gpg=False, data=data)
+        if len(good) >= threshold:
+            break
     if len(good) >= threshold:
-        return RecordVerdict("trusted", "package metadata is signed by the channel's pkg_mgr key and verified")
+        return TRUSTED
     if not signatures:
         return RecordVerdict("unsigned", f"no signatures found for {fn}")
     return RecordVerdict(
@@ -158,18 +165,44 @@ def _verdict(fn: str, record: Any, signatures: Any, keys: frozenset[str], thresh
     )
 
 
-# State shared with forked workers (copy-on-write; nothing is pickled but the file names).
-_WORK: tuple[dict[str, Any], Any, frozenset[str], int] | None = None
+def _verdicts(
+    names: list[str], table: Mapping[str, Any], sigs: Mapping[str, Any], keys: frozenset[str], threshold: int
+) -> dict[str, RecordVerdict]:
+    return {fn: _verdict(fn, table[fn], sigs.get(fn), keys, threshold) for fn in names}
 
 
-def _work_chunk(names: list[str]) -> list[tuple[str, str, str]]:
-    assert _WORK is not None
-    table, sigs, keys, threshold = _WORK
-    out = []
-    for fn in names:
-        v = _verdict(fn, table.get(fn), sigs.get(fn), keys, threshold)
-        out.append((fn, v.verdict, v.reason))
-    return out
+def _forked(names: list[str], work: Callable[[list[str]], dict[str, RecordVerdict]]) -> dict[str, RecordVerdict]:
+    """Verify the second half in a forked child while this process does the first (both cores, one fork).
+
+    The child inherits the parsed repodata (copy-on-write) and sends back only the verdicts that are not
+    "trusted", so almost nothing crosses the pipe.
+    """
+    import pickle
+
+    half = len(names) // 2
+    mine, theirs = names[:half], names[half:]
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(read_fd)
+            result = work(theirs)
+            odd = {fn: (v.verdict, v.reason) for fn, v in result.items() if v.verdict != "trusted"}
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(pickle.dumps(odd))
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    results = work(mine)
+    with os.fdopen(read_fd, "rb") as inp:
+        payload = inp.read()
+    os.waitpid(pid, 0)
+    if not payload:
+        raise RuntimeError("the verification worker failed")
+    odd = pickle.loads(payload)  # noqa: S301 - our own forked child
+    for fn in theirs:
+        results[fn] = RecordVerdict(*odd[fn]) if fn in odd else TRUSTED
+    return results
 
 
 def verify_records(
@@ -185,7 +218,6 @@ def verify_records(
     from the top-level ``signatures`` object, keyed by file name, checked against key_mgr's ``pkg_mgr``
     delegation. Malformed signature entries never raise: they make the record untrusted.
     """
-    global _WORK
     table = _record_table(repodata)
     names = list(table) if filenames is None else list(filenames)
     keys, threshold = _pkg_delegation(key_mgr)
@@ -201,20 +233,12 @@ def verify_records(
     results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in missing}
     names = [fn for fn in names if fn in table]
     workers = min(workers, os.cpu_count() or 1)
-    if workers > 1 and len(names) >= _PARALLEL_MIN_RECORDS and hasattr(os, "fork"):
-        import multiprocessing
 
-        _WORK = (table, sigs, keys, threshold)
-        try:
-            size = -(-len(names) // (workers * 4))
-            chunks = [names[i : i + size] for i in range(0, len(names), size)]
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for part in pool.imap_unordered(_work_chunk, chunks):
-                    for fn, verdict, reason in part:
-                        results[fn] = RecordVerdict(verdict, reason)  # type: ignore[arg-type]
-        finally:
-            _WORK = None
-        return results
-    for fn in names:
-        results[fn] = _verdict(fn, table[fn], sigs.get(fn), keys, threshold)
+    def work(part: list[str]) -> dict[str, RecordVerdict]:
+        return _verdicts(part, table, sigs, keys, threshold)
+
+    if workers > 1 and len(names) >= _PARALLEL_MIN_RECORDS and hasattr(os, "fork"):
+        results.update(_forked(names, work))
+    else:
+        results.update(work(names))
     return results
