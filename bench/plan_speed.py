@@ -1,0 +1,165 @@
+"""Cost of a verified plan against a 20,000-record signed channel, vs. a bare rattler solve.
+
+    python bench/plan_speed.py [--runs 5]
+
+Builds (once, cached in bench/results/) a signed channel of 20,000 records in which ``bench-app`` pulls
+~50 packages through its dependencies (the rest is noise), serves it and its trust metadata on 127.0.0.1,
+then measures, each as a cold whole process (fresh interpreter, empty caches):
+
+* reference: a bare rattler fetch + solve of ``bench-app`` (no verification) in a fresh Python process;
+* ``jupyter conda-trust plan bench-app --prefix <empty env> --json`` (trust-chain refresh, repodata
+  download, strict parse, solve in the rattler worker, verification of every record to be linked).
+
+Prints medians and the ratio.
+Target: CLI plan <= 2x the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "plan-channel"
+RECORDS = 20_000
+DEPS = 49
+
+REFERENCE = r"""
+import asyncio, os, sys, time
+t0 = time.perf_counter()
+import rattler
+from rattler import Channel, Platform, fetch_repo_data, solve_with_sparse_repodata
+async def main():
+    sparse = await fetch_repo_data(channels=[Channel(sys.argv[1])], platforms=[Platform.current(), Platform("noarch")],
+                                   cache_path=sys.argv[2], callback=None)
+    records = await solve_with_sparse_repodata(["bench-app"], sparse)
+    return len(records)
+n = asyncio.run(main())
+print(n, time.perf_counter() - t0, flush=True)
+os._exit(0)
+"""
+
+
+def build() -> Path:
+    from jupyter_trust.cct.canonical import canonical
+    from jupyter_trust.cct.signing import (
+        build_key_mgr,
+        build_root,
+        generate_keypair,
+        sign_openpgp,
+        sign_raw,
+        sign_repodata,
+    )
+
+    marker = RESULTS / "built"
+    if marker.exists():
+        return RESULTS
+    shutil.rmtree(RESULTS, ignore_errors=True)
+    root_key, km_key, pkg_key = generate_keypair(), generate_keypair(), generate_keypair()
+    packages = {}
+
+    def add(name: str, version: str, depends: list[str]) -> None:
+        fn = f"{name}-{version}-0.conda"
+        packages[fn] = {
+            "name": name,
+            "version": version,
+            "build": "0",
+            "build_number": 0,
+            "depends": depends,
+            "license": "BSD-3-Clause",
+            "md5": "0" * 32,
+            "sha256": f"{len(packages):064x}",
+            "size": 1000 + len(packages),
+            "subdir": "noarch",
+            "noarch": "generic",
+            "timestamp": 1_700_000_000_000,
+        }
+
+    add("bench-app", "1.0", [f"bench-dep-{i}" for i in range(DEPS)])
+    for i in range(DEPS):
+        add(f"bench-dep-{i}", "1.0", [])
+    noise = 0
+    while len(packages) < RECORDS:
+        add(f"noise-{noise // 10}", f"1.{noise % 10}", [f"noise-{(noise // 10 + 1) % 1000}"])
+        noise += 1
+    repodata = {"info": {"subdir": "noarch"}, "packages": {}, "packages.conda": packages, "repodata_version": 1}
+    sign_repodata(repodata, pkg_key)
+    channel = RESULTS / "served" / "channel" / "bench"
+    (channel / "noarch").mkdir(parents=True)
+    (channel / "noarch" / "repodata.json").write_text(json.dumps(repodata))
+    for subdir in ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"):
+        (channel / subdir).mkdir()
+        (channel / subdir / "repodata.json").write_text(json.dumps({"info": {"subdir": subdir}, "packages": {}}))
+    meta = RESULTS / "served" / "metadata"
+    meta.mkdir(parents=True)
+    root = sign_openpgp(build_root([root_key.public_hex], 1, [km_key.public_hex], 1), root_key)
+    (meta / "1.root.json").write_bytes(canonical(root))
+    (meta / "key_mgr.json").write_bytes(canonical(sign_raw(build_key_mgr([pkg_key.public_hex], 1), km_key)))
+    marker.touch()
+    return RESULTS
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    out = subprocess.run(argv, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t0
+    if out.returncode not in (0, 1):
+        raise RuntimeError(out.stderr[-2000:])
+    return elapsed
+
+
+def main() -> int:
+    from jupyter_trust.demo.serve import ChannelServer
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    base = build()
+    server = ChannelServer(base / "served").start()
+    channel_url = f"{server.url}/channel/bench"
+    ref_times, cli_times = [], []
+    try:
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory() as tmp:
+                ref_times.append(timed([sys.executable, "-c", REFERENCE, channel_url, tmp], dict(os.environ)))
+            with tempfile.TemporaryDirectory() as tmp:
+                tmpp = Path(tmp)
+                condarc = tmpp / "condarc"
+                condarc.write_text(
+                    f"channels: [{channel_url}]\nextra_safety_checks: true\n"
+                    f"signing_metadata_url_base: {server.url}/metadata\n"
+                )
+                (tmpp / "envs" / "target" / "conda-meta").mkdir(parents=True)
+                (tmpp / "cfg").mkdir()
+                (tmpp / "cfg" / "jupyter_server_config.json").write_text(
+                    json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(tmpp / "envs")]}})
+                )
+                env = {
+                    **os.environ,
+                    "HOME": tmp,
+                    "CONDARC": str(condarc),
+                    "JUPYTER_CONFIG_DIR": str(tmpp / "cfg"),
+                    "JUPYTER_DATA_DIR": str(tmpp / "data"),
+                    "JUPYTER_TRUST_ROOT": str(base / "served" / "metadata" / "1.root.json"),
+                }
+                argv = [shutil.which("jupyter-conda-trust") or "jupyter-conda-trust", "plan", "bench-app"]
+                cli_times.append(timed([*argv, "--prefix", str(tmpp / "envs" / "target"), "--json"], env))
+    finally:
+        server.stop()
+    ref, cli = statistics.median(ref_times), statistics.median(cli_times)
+    print(f"reference: bare rattler fetch+solve, fresh process   median {ref * 1000:7.0f} ms")
+    print(f"jupyter conda-trust plan (cold, verified)            median {cli * 1000:7.0f} ms")
+    print(f"ratio: {cli / ref:.2f}x   target <= 2.0x -> {'OK' if cli / ref <= 2 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
