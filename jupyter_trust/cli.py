@@ -339,6 +339,13 @@ def _location_flags(p: argparse.ArgumentParser) -> None:
     group.add_argument("--file", metavar="PATH", help="an explicit condarc file")
 
 
+def _new_metadata_flags(p: argparse.ArgumentParser, *, version: bool) -> None:
+    if version:
+        p.add_argument("--version", type=int, default=1)
+    p.add_argument("--expires-days", type=int, default=365)
+    p.add_argument("-o", "--output", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jupyter conda-trust", description=__doc__.splitlines()[0])
     common = _Parser(add_help=False)
@@ -371,9 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root-threshold", type=int, default=1)
     p.add_argument("--key-mgr-key", action="append", required=True, metavar="PUB")
     p.add_argument("--key-mgr-threshold", type=int, default=1)
-    p.add_argument("--version", type=int, default=1)
-    p.add_argument("--expires-days", type=int, default=365)
-    p.add_argument("-o", "--output", required=True)
+    _new_metadata_flags(p, version=True)
     p.set_defaults(func=cmd_root_create)
     p = root.add_parser(
         "rotate", parents=[common], help="write root N+1 from root N (then sign it with old AND new keys)"
@@ -383,8 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root-threshold", type=int)
     p.add_argument("--key-mgr-key", action="append", metavar="PUB")
     p.add_argument("--key-mgr-threshold", type=int)
-    p.add_argument("--expires-days", type=int, default=365)
-    p.add_argument("-o", "--output", required=True)
+    _new_metadata_flags(p, version=False)
     p.set_defaults(func=cmd_root_rotate)
     p = root.add_parser("sign", parents=[common], help="add OpenPGP-form signatures (no gpg needed)")
     p.add_argument("file")
@@ -397,9 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = km.add_parser("create", parents=[common])
     p.add_argument("--pkg-mgr-key", action="append", required=True, metavar="PUB")
     p.add_argument("--threshold", type=int, default=1)
-    p.add_argument("--version", type=int, default=1)
-    p.add_argument("--expires-days", type=int, default=365)
-    p.add_argument("-o", "--output", required=True)
+    _new_metadata_flags(p, version=True)
     p.set_defaults(func=cmd_key_mgr_create)
     p = km.add_parser("sign", parents=[common])
     p.add_argument("file")

@@ -153,6 +153,25 @@ class Installer:
             f"Installed {len(linked)} verified package(s)" + (f", removed {len(removed)}" if removed else "") + ".",
         )
 
+    def _ready(
+        self,
+        plan: Plan,
+        confirm_unsigned: bool,
+        progress: Callable[[Progress], None] | None,
+        cancelled: Callable[[], bool] | None,
+    ) -> tuple[Callable[[Progress], None], _Prepared]:
+        report = progress or (lambda _p: None)
+        prepared = self._prepare(plan, confirm_unsigned, report, cancelled or (lambda: False))
+        report(Progress("linking", 0, len(prepared.artifacts), 0, 0, f"linking into {plan.prefix}"))
+        return report, prepared
+
+    def _done(
+        self, plan: Plan, prepared: _Prepared, report: Callable[[Progress], None], reply: dict[str, Any]
+    ) -> InstallResult:
+        total = len(prepared.artifacts)
+        report(Progress("done", total, total, 0, 0, "done"))
+        return self._result(plan, reply)
+
     def apply(
         self,
         plan: Plan,
@@ -161,13 +180,9 @@ class Installer:
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> InstallResult:
-        report = progress or (lambda _p: None)
-        prepared = self._prepare(plan, confirm_unsigned, report, cancelled or (lambda: False))
-        total = len(prepared.artifacts)
-        report(Progress("linking", 0, total, 0, 0, f"linking into {plan.prefix}"))
+        report, prepared = self._ready(plan, confirm_unsigned, progress, cancelled)
         reply = engine.link(plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache())
-        report(Progress("done", total, total, 0, 0, "done"))
-        return self._result(plan, reply)
+        return self._done(plan, prepared, report, reply)
 
     async def apply_async(
         self,
@@ -177,15 +192,12 @@ class Installer:
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> InstallResult:
-        report = progress or (lambda _p: None)
-        prepared = await asyncio.to_thread(self._prepare, plan, confirm_unsigned, report, cancelled or (lambda: False))
-        total = len(prepared.artifacts)
-        report(Progress("linking", 0, total, 0, 0, f"linking into {plan.prefix}"))
+        """As :meth:`apply`; checks and downloads run in a thread, linking in a cancellable child process."""
+        report, prepared = await asyncio.to_thread(self._ready, plan, confirm_unsigned, progress, cancelled)
         reply = await engine.link_async(
             plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache()
         )
-        report(Progress("done", total, total, 0, 0, "done"))
-        return self._result(plan, reply)
+        return self._done(plan, prepared, report, reply)
 
     def _cache(self) -> str:
         return str(ensure_private_dir(Path(self.ctx.work_dir) / "pkgs"))
