@@ -324,12 +324,6 @@ def cmd_install(args: argparse.Namespace) -> int:
     return EXIT_OK if result.installed else EXIT_FAILED
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo.launch import main as demo_main
-
-    return demo_main(args.demo_args)
-
-
 # -- parser ----------------------------------------------------------------------------------------
 def _location_flags(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
@@ -439,14 +433,17 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--confirm-unsigned", action="store_true", help="accept unsigned packages (policy 'warn')")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("demo", help="start JupyterLab against the built-in signed demo channel", add_help=False)
-    p.add_argument("demo_args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_demo, json=False)
+    # `demo` is dispatched before parsing (see main); listed here for --help.
+    sub.add_parser("demo", help="start JupyterLab against the built-in signed demo channel (--help for options)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:  # everything after `demo` is the launcher's (and JupyterLab's)
+        from .demo.launch import main as demo_main
+
+        return demo_main(argv[1:])
     try:
         args = build_parser().parse_args(argv)
         code = args.func(args)

@@ -81,7 +81,7 @@ DEFAULTS: dict[str, Any] = {
     "allow_server_prefix": True,
     # Explicit trust anchor (a 1.root.json); None = discovery (JUPYTER_TRUST_ROOT, conda, shipped root).
     "trust_root": None,
-    # Solver/installer engine: rattler (always available) or conda (when a conda executable exists).
+    # Solver/installer engine. Only rattler exists so far (a conda engine is planned).
     "engine": "rattler",
     # Largest repodata.json accepted, in bytes.
     "repodata_max_bytes": 256 * 1024 * 1024,
@@ -90,7 +90,7 @@ DEFAULTS: dict[str, Any] = {
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "expiry": ("warn", "block"),
     "unsigned": ("allow", "warn", "block"),
-    "engine": ("rattler", "conda"),
+    "engine": ("rattler",),
 }
 
 

@@ -143,7 +143,6 @@ def build_status(
         warnings.insert(
             0, "Signature verification is on but signing_metadata_url_base is not set: conda verifies nothing."
         )
-    engines = ["rattler"] + (["conda"] if core.conda.executable else [])
     return Status(
         verification=verification,
         conda=core.conda.to_json(core.active_prefix),
@@ -151,7 +150,7 @@ def build_status(
         channels=[{"name": name, "url": url} for name, url in config.channel_urls()],
         token=core.tokens().info().to_json(),
         policy=core.policy.to_json(),
-        engine={"name": core.policy.engine, "available": engines},
+        engine={"name": core.policy.engine, "available": ["rattler"]},
         warnings=warnings,
         interrupted_tasks=list(interrupted() if interrupted else []),
     )

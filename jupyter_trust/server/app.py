@@ -67,7 +67,9 @@ class JupyterTrustApp(ExtensionApp):
     trust_root = Unicode(None, allow_none=True, help="Path of the trusted root (N.root.json) to anchor the chain.").tag(
         config=True
     )
-    engine = Enum(["rattler", "conda"], None, allow_none=True, help="Planning/install engine.").tag(config=True)
+    engine = Enum(["rattler"], None, allow_none=True, help="Planning/install engine (only 'rattler' so far).").tag(
+        config=True
+    )
     repodata_max_bytes = Int(None, allow_none=True, help="Largest repodata.json accepted, in bytes.").tag(config=True)
 
     def configured_policy_values(self) -> dict[str, Any]:
