@@ -6,6 +6,7 @@ document differently than the verifier did, so we refuse such documents outright
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -29,15 +30,17 @@ def _constant(name: str) -> Any:
 
 
 def _depth_ok(value: Any, max_depth: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Breadth-first, one level at a time (parsed JSON holds only dict and list containers)."""
+    level, depth = [value], 1
+    while level:
         if depth > max_depth:
             return False
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+        below: list[Any] = []
+        for node in level:
+            items = node.values() if type(node) is dict else node
+            below += [x for x in items if type(x) is dict or type(x) is list]
+        level = below
+        depth += 1
     return True
 
 
@@ -51,12 +54,17 @@ def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_d
             data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FormatError(f"document is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    collecting = gc.isenabled()
+    gc.disable()  # parsing creates no reference cycles; collection passes over a big document only cost time
     try:
         value = json.loads(data, object_pairs_hook=_pairs, parse_constant=_constant)
     except RecursionError:
         raise FormatError(f"document is nested deeper than {max_depth} levels") from None
     except json.JSONDecodeError as exc:
         raise FormatError(f"document is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    finally:
+        if collecting:
+            gc.enable()
     if not _depth_ok(value, max_depth):
         raise FormatError(f"document is nested deeper than {max_depth} levels")
     return value

@@ -22,10 +22,11 @@ Verdict = Literal["trusted", "untrusted", "unsigned"]
 _PARALLEL_MIN_RECORDS = 2000
 
 
-def _good_keys(envelope: Mapping[str, Any], authorized: frozenset[str], *, gpg: bool, data: bytes) -> set[str]:
+def _good_keys(signatures: Mapping[str, Any], authorized: frozenset[str], *, gpg: bool, data: bytes) -> set[str]:
+    """Authorized keys with a valid signature; malformed entries are skipped (CCT skips them too)."""
     good: set[str] = set()
-    for pubkey, sig in envelope["signatures"].items():
-        if not is_hex64(pubkey) or pubkey not in authorized:
+    for pubkey, sig in signatures.items():
+        if pubkey not in authorized or not is_hex64(pubkey):
             continue
         if gpg:
             if not is_gpg_signature(sig):
@@ -52,7 +53,7 @@ def verify_signable(
         threshold = int(threshold)
     if not isinstance(threshold, int) or threshold < 1:
         raise TypeError("threshold must be an integer >= 1")
-    good = _good_keys(envelope, frozenset(authorized_keys), gpg=gpg, data=canonical(envelope["signed"]))
+    good = _good_keys(envelope["signatures"], frozenset(authorized_keys), gpg=gpg, data=canonical(envelope["signed"]))
     if len(good) < threshold:
         raise SignatureError(f"{len(good)} valid signature(s) from authorized keys, {threshold} required")
 
@@ -151,7 +152,7 @@ def _verdict(fn: str, record: Any, signatures: Any, keys: frozenset[str], thresh
         return RecordVerdict("untrusted", f"the record for {fn} is not an object")
     good: set[str] = set()
     for data in canonical_candidates(record):
-        good = _good_keys({"signatures": signatures}, keys, gpg=False, data=data)
+        good = _good_keys(signatures, keys, gpg=False, data=data)
         if len(good) >= threshold:
             break
     if len(good) >= threshold:
@@ -177,11 +178,13 @@ def _forked(names: list[str], work: Callable[[list[str]], dict[str, RecordVerdic
     The child inherits the parsed repodata (copy-on-write) and sends back only the verdicts that are not
     "trusted", so almost nothing crosses the pipe.
     """
+    import gc
     import pickle
 
     half = len(names) // 2
     mine, theirs = names[:half], names[half:]
     read_fd, write_fd = os.pipe()
+    gc.freeze()  # collections would walk (and so copy) every page of the shared document in both processes
     pid = os.fork()
     if pid == 0:  # child
         try:
@@ -193,7 +196,10 @@ def _forked(names: list[str], work: Callable[[list[str]], dict[str, RecordVerdic
         finally:
             os._exit(0)
     os.close(write_fd)
-    results = work(mine)
+    try:
+        results = work(mine)
+    finally:
+        gc.unfreeze()
     with os.fdopen(read_fd, "rb") as inp:
         payload = inp.read()
     os.waitpid(pid, 0)
