@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .conda.condarc import CondaConfig
 from .conda.envs import (
@@ -26,10 +27,12 @@ from .conda.envs import (
 from .conda.tokens import TokenStore, repo_url
 from .fsutil import ensure_private_dir
 from .paths import jupyter_data_dir, trust_cache_dir
-from .plans.install import Installer
-from .plans.service import PlanContext, Planner
 from .policy import Policy
-from .settings import SettingsService
+
+if TYPE_CHECKING:
+    from .plans.install import Installer
+    from .plans.service import PlanContext, Planner
+    from .settings import SettingsService
 from .trust.anchor import Anchor, discover_anchor
 from .trust.store import TrustStore
 
@@ -84,6 +87,8 @@ class Core:
         return TokenStore(environ=self.environ, policy=self.policy)
 
     def settings(self) -> SettingsService:
+        from .settings import SettingsService
+
         return SettingsService(
             policy=self.policy,
             environ=self.environ,
@@ -142,6 +147,8 @@ class Core:
         return ensure_private_dir(Path(base))
 
     def plan_context(self, config: CondaConfig | None = None) -> PlanContext:
+        from .plans.service import PlanContext
+
         config = config or self.config()
         store = self.tokens()
         channels = config.channel_urls()
@@ -159,7 +166,11 @@ class Core:
         )
 
     def planner(self, config: CondaConfig | None = None) -> Planner:
+        from .plans.service import Planner
+
         return Planner(self.plan_context(config))
 
     def installer(self, config: CondaConfig | None = None) -> Installer:
+        from .plans.install import Installer
+
         return Installer(self.plan_context(config))

@@ -16,11 +16,10 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
 from ..fetch import Fetcher
 from ..fsutil import atomic_write, file_lock
@@ -120,11 +119,14 @@ def _expand(path: Path) -> list[Path]:
 
 
 def _safe_load(path: Path) -> dict[str, Any]:
+    import yaml  # PyYAML's C loader for reading; ruamel.yaml (round trip) only when we write
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         if path.stat().st_size > _MAX_CONDARC_BYTES:
             raise CondarcError(f"{path} is larger than {_MAX_CONDARC_BYTES} bytes")
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except (OSError, YAMLError, UnicodeDecodeError) as exc:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CondarcError(f"{path} cannot be read as YAML: {exc.__class__.__name__}") from None
     if data is None:
         return {}
@@ -244,7 +246,9 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def _round_trip() -> YAML:
+def _round_trip() -> Any:
+    from ruamel.yaml import YAML
+
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -253,6 +257,9 @@ def _round_trip() -> YAML:
 
 def edit_condarc(location: CondarcLocation, edit: Callable[[CommentedMap], None]) -> Path:
     """Apply ``edit`` to the condarc at ``location`` under a lock; keep comments, order and unrelated keys."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+
     path = location.path
     if path.is_symlink():
         path = path.resolve()

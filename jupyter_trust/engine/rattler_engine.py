@@ -109,11 +109,45 @@ def _solve_request(specs: Sequence[str], repodata: Sequence[LocalRepodata], pref
     }
 
 
+class Solving:
+    """A solve running in the worker; :meth:`result` waits for it."""
+
+    def __init__(self, request: dict[str, Any], timeout: float) -> None:
+        self.timeout = timeout
+        self._proc = subprocess.Popen(
+            WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_environ()
+        )
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(request).encode())  # small: never fills the pipe
+        self._proc.stdin.close()
+        self._proc.stdin = None  # communicate() must not touch the closed pipe
+
+    def result(self) -> SolveResult:
+        try:
+            stdout, stderr = self._proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            raise EngineError(f"the rattler worker did not finish within {self.timeout:.0f} s") from None
+        reply = _reply(stdout, self._proc.returncode, stderr)
+        return SolveResult(reply["records"], reply["installed"])
+
+    def cancel(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def solve_begin(
+    specs: Sequence[str], repodata: Sequence[LocalRepodata], *, prefix: str | None = None, timeout: float = 120
+) -> Solving:
+    """Start a solve in the worker and return at once (the caller can do other work meanwhile)."""
+    return Solving(_solve_request(specs, repodata, prefix, timeout), timeout + 30)
+
+
 def solve(
     specs: Sequence[str], repodata: Sequence[LocalRepodata], *, prefix: str | None = None, timeout: float = 120
 ) -> SolveResult:
-    reply = _run(_solve_request(specs, repodata, prefix, timeout), timeout + 30)
-    return SolveResult(reply["records"], reply["installed"])
+    return solve_begin(specs, repodata, prefix=prefix, timeout=timeout).result()
 
 
 async def solve_async(

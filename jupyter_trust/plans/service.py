@@ -44,10 +44,28 @@ class ChannelUnavailable(PlanError):
     """A channel's repodata could not be downloaded."""
 
 
-def current_subdir() -> str:
-    from rattler import Platform
+_MACHINES = {
+    "x86_64": "64",
+    "amd64": "64",
+    "aarch64": "aarch64",
+    "arm64": "arm64",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+}
 
-    return str(Platform.current())
+
+def current_subdir() -> str:
+    """conda's subdir for this machine (``linux-64``, ``osx-arm64``, ``win-64`` …), as rattler names it."""
+    import platform
+    import sys
+
+    system = {"linux": "linux", "darwin": "osx", "win32": "win"}.get(sys.platform, sys.platform)
+    machine = platform.machine().lower()
+    if system == "linux" and machine in ("arm64",):
+        machine = "aarch64"
+    if system == "osx" and machine == "aarch64":
+        machine = "arm64"
+    return f"{system}-{_MACHINES.get(machine, machine)}"
 
 
 @dataclass
@@ -68,20 +86,43 @@ class PlanContext:
 
 @dataclass
 class CapturedRepodata:
-    """One channel/subdir's repodata as downloaded: exact bytes (on disk), digest, parsed document."""
+    """One channel/subdir's repodata as downloaded: exact bytes (on disk), digest, strictly parsed document.
+
+    The document is parsed on first use, so the solver (which reads the file itself) can already run.
+    """
 
     channel: str
     subdir: str
     url: str
     sha256: str
     path: Path
-    document: Mapping[str, Any]
+    data: bytes = field(repr=False)
+    max_bytes: int
+    _document: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def document(self) -> Mapping[str, Any]:
+        if self._document is None:
+            where = f"channel {self.channel} ({self.subdir})"
+            try:
+                document = loads_strict(self.data, max_bytes=self.max_bytes, max_depth=REPODATA_MAX_DEPTH)
+            except CCTError as exc:
+                raise PlanError(f"{where} has unusable repodata: {exc}") from None
+            if not isinstance(document, dict):
+                raise PlanError(f"{where} has unusable repodata: not an object")
+            self._document = document
+        return self._document
 
     def digest(self) -> RepodataDigest:
         return RepodataDigest(self.channel, self.subdir, self.url, self.sha256)
 
     def local(self) -> engine.LocalRepodata:
         return engine.LocalRepodata(self.channel, self.subdir, str(self.path))
+
+
+def parse_all(captured: Sequence[CapturedRepodata]) -> None:
+    for item in captured:
+        _ = item.document
 
 
 class ChannelReader:
@@ -105,16 +146,10 @@ class ChannelReader:
         except FetchError as exc:
             raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
         digest = hashlib.sha256(data).hexdigest()
-        try:
-            document = loads_strict(data, max_bytes=limit, max_depth=REPODATA_MAX_DEPTH)
-        except CCTError as exc:
-            raise PlanError(self.redact(f"channel {channel} ({subdir}) has unusable repodata: {exc}")) from None
-        if not isinstance(document, dict):
-            raise PlanError(f"channel {channel} ({subdir}) has unusable repodata: not an object")
         path = self.dir / f"{digest}.json"
         if not path.exists():
             atomic_write(path, data)
-        return CapturedRepodata(channel, subdir, url, digest, path, document)
+        return CapturedRepodata(channel, subdir, url, digest, path, data, limit)
 
     def capture_all(self) -> list[CapturedRepodata]:
         captured = []
@@ -172,6 +207,18 @@ def _expected_fn(record: Mapping[str, Any]) -> bool:
     return fn in (stem + ".conda", stem + ".tar.bz2")
 
 
+_PINNED_FIELDS = ("name", "version", "build", "sha256", "size", "subdir")
+
+
+def _same_record(solved: Mapping[str, Any], repodata: Mapping[str, Any], fn: str) -> bool:
+    """The record the solver linked is the one that was verified (defence against parser differences)."""
+    section = "packages.conda" if fn.endswith(".conda") else "packages"
+    verified = (repodata.get(section) or {}).get(fn)
+    if not isinstance(verified, dict):
+        return False
+    return all(str(solved.get(k)) == str(verified.get(k)) for k in _PINNED_FIELDS if k in verified or k in solved)
+
+
 def _version_cmp(a: str, b: str) -> int:
     from rattler import Version
 
@@ -197,16 +244,28 @@ class Planner:
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
         clean, state, captured = self._prepare(specs)
+        solving = engine.solve_begin(clean, [c.local() for c in captured], prefix=str(prefix))
         try:
-            result = engine.solve(clean, [c.local() for c in captured], prefix=str(prefix))
+            parse_all(captured)  # the strict parse runs while the solver works
+        except BaseException:
+            solving.cancel()
+            raise
+        try:
+            result = solving.result()
         except engine.EngineError as exc:
             raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
         return self._finish(clean, prefix, state, captured, result)
 
     async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
         clean, state, captured = await asyncio.to_thread(self._prepare, specs)
+        solve = asyncio.ensure_future(engine.solve_async(clean, [c.local() for c in captured], prefix=str(prefix)))
         try:
-            result = await engine.solve_async(clean, [c.local() for c in captured], prefix=str(prefix))
+            await asyncio.to_thread(parse_all, captured)
+        except BaseException:
+            solve.cancel()
+            raise
+        try:
+            result = await solve
         except engine.EngineError as exc:
             raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
         return await asyncio.to_thread(self._finish, clean, prefix, state, captured, result)
@@ -257,6 +316,10 @@ class Planner:
                 verdict = RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
             elif verdict is None:
                 verdict = RecordVerdict("untrusted", "the record was not found in the verified repodata")
+            elif not _same_record(record, by_channel[(channel, subdir)].document, str(record["fn"])):
+                verdict = RecordVerdict(
+                    "untrusted", "the solver's record differs from the verified record (name, build, sha256 or size)"
+                )
             packages.append(
                 PlannedPackage(
                     name=str(record["name"]),
