@@ -203,13 +203,36 @@ def test_symlinked_token_file_is_refused(validation_server, tmp_path):
     assert not path.is_symlink() and target.read_text() == "tok-ATTACKER-000000"
 
 
-def test_loose_permissions_are_repaired(validation_server):
+def test_loose_permissions_are_repaired_with_a_warning(validation_server, caplog):
     path = token_path(validation_server.repo_url)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(GOOD_TOKEN)
     os.chmod(path, 0o644)
-    assert TokenStore().read() == GOOD_TOKEN
+    with caplog.at_level(logging.WARNING):
+        assert TokenStore().read() == GOOD_TOKEN
     assert path.stat().st_mode & 0o777 == 0o600
+    assert "readable by other users" in caplog.text
+    assert_private(caplog.text)
+
+
+def test_slow_repository_is_reported_unreachable(validation_server):
+    from jupyter_trust.fetch import Fetcher
+
+    validation_server.server.delay = 2.0
+    svc = SettingsService(policy=Policy(), fetcher_factory=lambda: Fetcher(timeout=0.5))
+    with pytest.raises(TokenValidationError) as info:
+        svc.set_token(GOOD_TOKEN, location=user())
+    assert info.value.kind == "unreachable"
+    assert not token_path(validation_server.repo_url).exists()
+
+
+def test_set_token_clears_condas_index_cache(validation_server, isolated_home):
+    cache = isolated_home / ".conda" / "pkgs" / "cache"
+    cache.mkdir(parents=True)
+    for name in ("abc123.json", "abc123.info.json", "keep.txt"):
+        (cache / name).write_text("{}")
+    service().set_token(GOOD_TOKEN, location=user())
+    assert sorted(p.name for p in cache.iterdir()) == ["keep.txt"]  # what `conda clean -i` removes
 
 
 # -- policy ----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ token instead, from an environment variable or a mounted secret file (policy ``t
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import stat
@@ -23,6 +24,8 @@ from ..fsutil import UnsafeFileError, atomic_write, read_private
 from ..policy import Policy
 from ..redact import Redactor, mask_token
 from .defaults import DEFAULT_REPO_URL
+
+log = logging.getLogger(__name__)
 
 REPO_URL_ENV = "CONDA_TOKEN_REPO_URL"
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+=:-]{4,4096}")
@@ -128,7 +131,11 @@ class TokenStore:
         try:
             st = path.stat()
             if stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) & 0o077:
-                os.chmod(path, 0o600)  # ours and a regular file: repair the permissions rather than refuse
+                # Ours and a regular file: repair the permissions rather than refuse, and say so.
+                log.warning(
+                    "%s was readable by other users (mode %o); changed it to 600", path, stat.S_IMODE(st.st_mode)
+                )
+                os.chmod(path, 0o600)
             return read_private(path, max_bytes=8192).decode().strip() or None, None
         except (OSError, UnicodeDecodeError) as exc:
             return None, f"the token file cannot be used: {_os_reason(exc)}"
