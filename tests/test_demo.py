@@ -24,7 +24,8 @@ def test_demo_channel_has_the_four_kinds_of_record(tmp_path):
     }
     assert repodata["packages.conda"]["trusty-app-1.0-0.conda"]["depends"] == ["trusty-lib >=1.0"]
     assert all(p.stat().st_size > 0 for p in built.packages.values())
-    assert (built.root_dir / "keys" / "pkg_mgr.pri").stat().st_mode & 0o077 == 0
+    assert (built.keys_dir / "pkg_mgr.pri").stat().st_mode & 0o077 == 0
+    assert not any(p.suffix == ".pri" for p in built.root_dir.rglob("*"))  # nothing private is ever served
 
 
 def test_demo_is_built_once_and_rebuilt_when_damaged(tmp_path):

@@ -63,6 +63,7 @@ class ChannelKeys:
 
 @dataclass
 class BuiltChannel:
+    #: the directory a server publishes: channel/<name>/<subdir>/… and metadata/
     root_dir: Path
     channel_dir: Path
     metadata_dir: Path
@@ -71,6 +72,8 @@ class BuiltChannel:
     packages: dict[str, Path]
     channel_name: str
     subdir: str
+    #: the channel's private keys (0600), outside the served tree
+    keys_dir: Path
 
     @property
     def repodata_path(self) -> Path:
@@ -145,8 +148,9 @@ def build_channel(
 ) -> BuiltChannel:
     dest = Path(dest)
     keys = keys or ChannelKeys.generate()
-    channel_dir = dest / "channel" / channel_name
-    metadata_dir = dest / "metadata"
+    served = dest / "served"  # what a server may publish; the private keys live beside it, never inside
+    channel_dir = served / "channel" / channel_name
+    metadata_dir = served / "metadata"
     metadata_dir.mkdir(parents=True, exist_ok=True)
     out = channel_dir / subdir
     repodata: dict = {"info": {"subdir": subdir}, "packages": {}, "packages.conda": {}, "repodata_version": 1}
@@ -179,7 +183,15 @@ def build_channel(
     for name in ("root", "key_mgr", "pkg_mgr"):
         write_keypair(dest / "keys", name, getattr(keys, name))
     return BuiltChannel(
-        dest, channel_dir, metadata_dir, keys, metadata_dir / "1.root.json", archives, channel_name, subdir
+        served,
+        channel_dir,
+        metadata_dir,
+        keys,
+        metadata_dir / "1.root.json",
+        archives,
+        channel_name,
+        subdir,
+        dest / "keys",
     )
 
 
@@ -193,7 +205,7 @@ DEMO_PACKAGES: list[PackageSpec] = [
 ]
 DEMO_UNSIGNED = ("unsigned-extra-1.0-0.conda",)
 DEMO_TAMPERED = ("tampered-tool-1.0-0.conda",)
-_DEMO_VERSION = "2"
+_DEMO_VERSION = "3"
 
 
 def build_demo(cache_dir: Path | None = None) -> BuiltChannel:
@@ -204,13 +216,21 @@ def build_demo(cache_dir: Path | None = None) -> BuiltChannel:
         info = json.loads(marker.read_text())
         if info.get("version") == _DEMO_VERSION:
             keys = ChannelKeys(*(read_private_key(dest / "keys" / f"{n}.pri") for n in ("root", "key_mgr", "pkg_mgr")))
-            channel_dir = dest / "channel" / "demo"
+            channel_dir = dest / "served" / "channel" / "demo"
             archives = {s.filename: channel_dir / "noarch" / s.filename for s in DEMO_PACKAGES}
-            metadata_dir = dest / "metadata"
+            metadata_dir = dest / "served" / "metadata"
             needed = [*archives.values(), channel_dir / "noarch" / "repodata.json", metadata_dir / "key_mgr.json"]
             if all(p.exists() for p in needed):
                 return BuiltChannel(
-                    dest, channel_dir, metadata_dir, keys, metadata_dir / "1.root.json", archives, "demo", "noarch"
+                    dest / "served",
+                    channel_dir,
+                    metadata_dir,
+                    keys,
+                    metadata_dir / "1.root.json",
+                    archives,
+                    "demo",
+                    "noarch",
+                    dest / "keys",
                 )
     except (OSError, ValueError):
         pass
