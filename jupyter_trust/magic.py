@@ -119,7 +119,10 @@ class CondaTrustMagics(Magics):
 
     # -- commands ------------------------------------------------------------------------------
     def _do_status(self, core: Core, args: argparse.Namespace) -> None:
-        status = build_status(core, refresh=args.refresh)
+        from .tasks import TaskManager
+
+        tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer)
+        status = build_status(core, refresh=args.refresh, interrupted=tasks.interrupted)
         _show(status.to_text(), status.to_html())
 
     def _location(self, core: Core, args: argparse.Namespace) -> Any:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import hashlib
-import json
 import os
 import secrets
 from collections.abc import Callable
@@ -23,21 +20,14 @@ from typing import Any, Literal
 
 import filelock
 
-from .fsutil import atomic_write, ensure_private_dir
-from .plans.install import InstallCancelled, Installer, InstallResult, Progress
+from . import journal
+from .fsutil import ensure_private_dir
+from .plans.install import InstallCancelled, Installer, InstallResult, PrefixBusy, Progress, acquire, prefix_lock
 from .plans.model import Plan
 from .redact import Redactor
 
 TaskState = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
 _TASK_ID_LEN = 16
-
-
-class PrefixBusy(RuntimeError):
-    """Another install into the same environment is running (in this or another process)."""
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def valid_task_id(task_id: str) -> bool:
@@ -54,8 +44,8 @@ class Task:
     progress: Progress = field(default_factory=lambda: Progress("checking", 0, 0, 0, 0, "queued"))
     result: InstallResult | None = None
     error: str | None = None
-    created_at: str = field(default_factory=_now)
-    updated_at: str = field(default_factory=_now)
+    created_at: str = field(default_factory=journal.now)
+    updated_at: str = field(default_factory=journal.now)
     pid: int = field(default_factory=os.getpid)
 
     @property
@@ -85,40 +75,15 @@ class TaskManager:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancel: dict[str, bool] = {}
         self._journal_dir = ensure_private_dir(self.work_dir / "tasks")
-        self._lock_dir = ensure_private_dir(self.work_dir / "locks")
 
     # -- journal -------------------------------------------------------------------------------
     def _journal(self, task: Task) -> None:
-        task.updated_at = _now()
-        record = {**task.to_json(), "pid": task.pid, "owner": task.owner}
-        atomic_write(self._journal_dir / f"{task.id}.json", json.dumps(record, indent=1).encode())
+        task.updated_at = journal.now()
+        journal.write(self._journal_dir / f"{task.id}.json", {**task.to_json(), "pid": task.pid, "owner": task.owner})
 
     def interrupted(self) -> list[dict[str, Any]]:
-        """Journalled tasks that were running in a process that no longer exists."""
-        found = []
-        for path in sorted(self._journal_dir.glob("*.json")):
-            try:
-                record = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            if record.get("state") in ("running", "queued") and record.get("id") not in self._tasks:
-                pid = record.get("pid")
-                if isinstance(pid, int) and _pid_alive(pid) and pid != os.getpid():
-                    continue
-                record["state"] = "interrupted"
-                record["error"] = (
-                    "the install was interrupted (the server stopped while it ran); the environment may need "
-                    "repair: re-run the plan, or `conda install --revision` to roll back"
-                )
-                found.append({k: v for k, v in record.items() if k not in ("pid", "owner")})
-        return found
-
-    def acknowledge_interrupted(self, task_id: str) -> None:
-        path = self._journal_dir / f"{task_id}.json"
-        with contextlib.suppress(OSError, ValueError):
-            record = json.loads(path.read_text())
-            record["state"] = "interrupted"
-            atomic_write(path, json.dumps(record, indent=1).encode())
+        """Journalled installs (tasks here, or command-line installs) whose process died while they ran."""
+        return journal.interrupted(self._journal_dir, live_ids=self._tasks)
 
     # -- tasks ---------------------------------------------------------------------------------
     def get(self, task_id: str) -> Task:
@@ -129,19 +94,13 @@ class TaskManager:
     def list(self, owner: str | None = None) -> list[Task]:
         return [t for t in self._tasks.values() if owner is None or t.owner in (None, owner)]
 
-    def _lock_path(self, prefix: str) -> Path:
-        return self._lock_dir / (hashlib.sha256(os.path.realpath(prefix).encode()).hexdigest()[:32] + ".lock")
-
     def start(self, plan: Plan, *, confirm_unsigned: bool, owner: str | None = None) -> Task:
         """Validate synchronously what can be validated, then run the install in the background."""
         for other in self._tasks.values():
             if not other.done and os.path.realpath(other.prefix) == os.path.realpath(plan.prefix):
                 raise PrefixBusy(f"an install into {plan.prefix} is already running (task {other.id})")
-        lock = filelock.FileLock(str(self._lock_path(plan.prefix)), timeout=0)
-        try:
-            lock.acquire()
-        except filelock.Timeout as exc:
-            raise PrefixBusy(f"an install into {plan.prefix} is already running in another process") from exc
+        lock = prefix_lock(self.work_dir, plan.prefix)
+        acquire(lock, plan.prefix)
         task = Task(id=secrets.token_hex(_TASK_ID_LEN), plan_id=plan.id, prefix=plan.prefix, owner=owner)
         self._tasks[task.id] = task
         self._cancel[task.id] = False
@@ -152,7 +111,7 @@ class TaskManager:
     async def _run(self, task: Task, plan: Plan, confirm_unsigned: bool, lock: filelock.BaseFileLock) -> None:
         def progress(p: Progress) -> None:
             task.progress = p
-            task.updated_at = _now()
+            task.updated_at = journal.now()
 
         try:
             task.state = "running"
@@ -165,6 +124,8 @@ class TaskManager:
                 cancelled=lambda: self._cancel.get(task.id, False),
             )
             task.state = "succeeded" if task.result.installed else "failed"
+            if task.result.installed:
+                journal.resolve(self._journal_dir, task.prefix, live_ids=self._tasks)
             if not task.result.installed:
                 task.error = task.result.message
         except (InstallCancelled, asyncio.CancelledError):
@@ -194,13 +155,3 @@ class TaskManager:
             with contextlib.suppress(asyncio.CancelledError):
                 await running
         return self.get(task_id)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

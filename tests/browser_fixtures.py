@@ -50,7 +50,8 @@ class Lab:
             timeout=300,
             cwd=REPO,
         )
-        print(out.stdout)  # the screenshot path, for a person to look at
+        # The screenshot paths, for a person to look at (shown even though pytest captures output).
+        sys.__stderr__.write("\n" + out.stdout.strip() + "\n")
         assert out.returncode == 0, out.stdout + out.stderr
 
 

@@ -236,3 +236,14 @@ def test_token_protected_channel_never_leaks_the_token(tmp_path, monkeypatch):
     finally:
         channel.server.stop()
         metadata.server.stop()
+
+
+def test_in_process_install_respects_the_environment_lock(signed_channel):
+    from jupyter_trust.plans.install import PrefixBusy, prefix_lock
+
+    core, prefix = signed_channel.core(), signed_channel.prefix()
+    plan = core.planner().plan(["trusty-app"], prefix)
+    with prefix_lock(core.private_work_dir(), str(prefix)):  # e.g. a server task installing there right now
+        with pytest.raises(PrefixBusy):
+            core.installer().apply(plan)
+    assert core.installer().apply(plan).installed

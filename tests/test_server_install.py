@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-import filelock
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from jupyter_trust.plans.install import prefix_lock
 from jupyter_trust.policy import Policy
 
 
@@ -109,7 +109,7 @@ async def test_second_install_into_a_busy_prefix_is_409(trust_server, jp_servera
     plan, _ = await call(jp_fetch, "POST", "plans", body={"specs": ["trusty-app"], "prefix": str(prefix)}, expect=201)
     tasks = jp_serverapp.web_app.settings["jupyter_trust_tasks"]
     # Another process (a named server sharing this home) holds the environment's install lock.
-    with filelock.FileLock(str(tasks._lock_path(str(prefix))), timeout=0):
+    with prefix_lock(tasks.work_dir, str(prefix)):
         error, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"]}, expect=409)
     assert "already running" in error["message"]
     task, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"]}, expect=202)

@@ -9,11 +9,18 @@ are linked — no re-solve.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import filelock
+
+from .. import journal
 from ..engine import rattler_engine as engine
 from ..fsutil import ensure_private_dir
 from .model import Plan, PlannedPackage
@@ -52,6 +59,24 @@ class InstallRefused(Exception):
 
 class InstallCancelled(Exception):
     """Cancelled before anything was linked."""
+
+
+class PrefixBusy(RuntimeError):
+    """Another install into the same environment is running (in this or another process)."""
+
+
+def prefix_lock(work_dir: Path, prefix: str) -> filelock.BaseFileLock:
+    """The environment's install lock (fcntl: shared by every process of this user, freed if one dies)."""
+    locks = ensure_private_dir(Path(work_dir) / "locks")
+    name = hashlib.sha256(os.path.realpath(prefix).encode()).hexdigest()[:32] + ".lock"
+    return filelock.FileLock(str(locks / name), timeout=0)
+
+
+def acquire(lock: filelock.BaseFileLock, prefix: str) -> None:
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise PrefixBusy(f"an install into {prefix} is already running") from exc
 
 
 @dataclass(frozen=True)
@@ -180,9 +205,48 @@ class Installer:
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> InstallResult:
-        report, prepared = self._ready(plan, confirm_unsigned, progress, cancelled)
-        reply = engine.link(plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache())
-        return self._done(plan, prepared, report, reply)
+        """Install in this process (command line, magic). Journalled like server tasks, so a crash while
+        linking shows up as an interrupted install in the next status."""
+        lock = prefix_lock(self.ctx.work_dir, plan.prefix)
+        acquire(lock, plan.prefix)
+        try:
+            report, prepared = self._ready(plan, confirm_unsigned, progress, cancelled)
+            journal = self._journal_start(plan)
+            try:
+                reply = engine.link(plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache())
+            except BaseException as exc:
+                self._journal_end(journal, "failed", str(exc))
+                raise
+            self._journal_end(journal, "succeeded", None)
+            return self._done(plan, prepared, report, reply)
+        finally:
+            lock.release()
+
+    def _journal_start(self, plan: Plan) -> Path:
+        now = journal.now()
+        task_id = secrets.token_hex(16)
+        record = {
+            "id": task_id,
+            "plan_id": plan.id,
+            "prefix": plan.prefix,
+            "state": "running",
+            "pid": os.getpid(),
+            "progress": Progress("linking", 0, 0, 0, 0, "linking").to_json(),
+            "result": None,
+            "error": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        path = ensure_private_dir(self.ctx.work_dir / "tasks") / f"{task_id}.json"
+        journal.write(path, record)
+        return path
+
+    def _journal_end(self, path: Path, state: str, error: str | None) -> None:
+        record = json.loads(path.read_text())
+        record.update(state=state, error=self.ctx.redactor()(error) if error else None, updated_at=journal.now())
+        journal.write(path, record)
+        if state == "succeeded":
+            journal.resolve(path.parent, record["prefix"])
 
     async def apply_async(
         self,
@@ -192,7 +256,8 @@ class Installer:
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> InstallResult:
-        """As :meth:`apply`; checks and downloads run in a thread, linking in a cancellable child process."""
+        """As :meth:`apply`; checks and downloads run in a thread, linking in a cancellable child process.
+        The caller (:class:`~jupyter_trust.tasks.TaskManager`) holds the environment's :func:`prefix_lock`."""
         report, prepared = await asyncio.to_thread(self._ready, plan, confirm_unsigned, progress, cancelled)
         reply = await engine.link_async(
             plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache()
