@@ -19,8 +19,21 @@ SECRET_VARIABLES = frozenset(
 )
 
 
+#: any variable whose name ends like this is treated as a secret (``*_TOKEN`` catches ``CONDA_TOKEN``-like ones).
+SECRET_SUFFIXES = ("_TOKEN", "_SECRET", "_API_KEY", "_PASSWORD")
+#: JupyterHub variables that carry credentials (``JUPYTERHUB_API_URL``, ``JUPYTERHUB_USER`` … are kept).
+_HUB_SECRET_WORDS = ("TOKEN", "SECRET", "COOKIE", "KEY", "PASSWORD")
+
+
+def is_secret_variable(name: str) -> bool:
+    upper = name.upper()
+    if upper in SECRET_VARIABLES or upper.endswith(SECRET_SUFFIXES):
+        return True
+    return upper.startswith(("JUPYTERHUB_", "JPY_")) and any(word in upper for word in _HUB_SECRET_WORDS)
+
+
 def child_environ(base: Mapping[str, str] | None = None, *, also_strip: Iterable[str | None] = ()) -> dict[str, str]:
     """A copy of ``base`` (default ``os.environ``) without secrets; ``also_strip`` adds names (admin token vars)."""
     base = os.environ if base is None else base
-    strip = SECRET_VARIABLES | {name for name in also_strip if name}
-    return {k: v for k, v in base.items() if k not in strip and not k.endswith(("_API_TOKEN", "_SECRET"))}
+    extra = {name.upper() for name in also_strip if name}
+    return {k: v for k, v in base.items() if not is_secret_variable(k) and k.upper() not in extra}

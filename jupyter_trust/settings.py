@@ -100,11 +100,11 @@ class SettingsService:
         validate: bool = True,
         enable_signature_verification: bool = True,
     ) -> SettingsResult:
-        self.policy.ensure_unlocked("allow_user_token")
-        if not self.policy.allow_user_token:
-            raise PolicyLocked("allow_user_token", self.policy.get("allow_user_token").source)
+        self._ensure_user_token_allowed()
         token = check_token_syntax(token)
         config = self.config()
+        store = self.tokens()
+        store.check_writable()  # before the validation request: an unsafe directory changes nothing
         messages = []
         if validate:
             fetcher = self._fetcher_factory() if self._fetcher_factory else config.fetcher()
@@ -112,7 +112,6 @@ class SettingsService:
             messages.append("Your token was validated.")
         else:
             messages.append("The token was stored without validation.")
-        self.tokens().write(token)
         base = repo_url(self.environ).rstrip("/")
         enable = enable_signature_verification or bool(self.policy.require_verification)
 
@@ -125,7 +124,9 @@ class SettingsService:
                 data["restore_free_channel"] = False
             data["default_channels"] = CommentedSeq([f"{base}/{name}" for name in TOKEN_CHANNELS])
 
+        # The condarc first: a file we refuse to change (broken YAML, a directory) leaves no token behind.
         path = edit_condarc(location, edit)
+        store.write(token)
         cleared = self.clear_index_cache(config)
         messages.append(
             f"conda has been configured in {path}" + (f"; cleared {cleared} index cache file(s)" if cleared else "")
@@ -133,9 +134,7 @@ class SettingsService:
         return self._result(path, validated=True if validate else None, messages=messages)
 
     def remove_token(self, *, location: CondarcLocation) -> SettingsResult:
-        self.policy.ensure_unlocked("allow_user_token")
-        if not self.policy.allow_user_token:
-            raise PolicyLocked("allow_user_token", self.policy.get("allow_user_token").source)
+        self._ensure_user_token_allowed()
         removed = self.tokens().remove()
         keep_verification = bool(self.policy.require_verification)
 
@@ -152,12 +151,19 @@ class SettingsService:
             messages.append("Signature verification stays on: your administrator requires it.")
         return self._result(path, messages=messages)
 
+    def _ensure_user_token_allowed(self) -> None:
+        # The value decides: an administrator may also *lock* allow_user_token to true.
+        if not self.policy.allow_user_token:
+            raise PolicyLocked("allow_user_token", self.policy.get("allow_user_token").source)
+
     # -- verification ----------------------------------------------------------------------------
     def set_verification(
         self, enabled: bool, *, location: CondarcLocation, metadata_url: str | None = None
     ) -> SettingsResult:
         if not enabled and self.policy.require_verification:
             raise PolicyLocked("require_verification", self.policy.get("require_verification").source)
+        if metadata_url is not None:
+            metadata_url = check_metadata_url(metadata_url)
         current = self.config().signing_metadata_url_base.value
         url = metadata_url or (current if isinstance(current, str) and current else repo_url(self.environ).rstrip("/"))
 
@@ -173,17 +179,38 @@ class SettingsService:
     # -- index cache -----------------------------------------------------------------------------
     def clear_index_cache(self, config: CondaConfig) -> int:
         """What ``conda clean -i`` does: delete cached repodata in every package cache."""
-        dirs = [Path(p) for p in (config.pkgs_dirs.value or []) if isinstance(p, str)]
-        if self.root_prefix:
-            dirs.append(Path(self.root_prefix) / "pkgs")
-        dirs.append(Path(self.environ.get("HOME") or Path.home()) / ".conda" / "pkgs")
+        configured = config.pkgs_dirs.value if isinstance(config.pkgs_dirs.value, list) else []
+        dirs = [Path(os.path.expandvars(p)).expanduser() for p in configured if isinstance(p, str) and p]
+        if not dirs:  # conda's defaults when pkgs_dirs is not configured
+            if self.root_prefix:
+                dirs.append(Path(self.root_prefix) / "pkgs")
+            dirs.append(Path(self.environ.get("HOME") or Path.home()) / ".conda" / "pkgs")
         count = 0
         for directory in dirs:
-            cache = directory.expanduser() / "cache"
-            if not cache.is_dir():
-                continue
+            cache = directory / "cache"
+            if cache.is_symlink() or not cache.is_dir():
+                continue  # never follow a link out of the package cache
             for item in cache.iterdir():
-                if item.is_file() and item.name.endswith((".json", ".info.json", ".state.json", ".q")):
+                if item.is_symlink() or not item.is_file():
+                    continue
+                if item.name.endswith((".json", ".q")):  # <hash>.json, <hash>.info.json, <hash>.state.json, .q
                     item.unlink(missing_ok=True)
                     count += 1
         return count
+
+
+def check_metadata_url(url: str) -> str:
+    """A ``signing_metadata_url_base`` conda can use: http(s) or file URL, no credentials, no token, no spaces."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        raise ValueError("the signing metadata URL must be a string")
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url) if url and not any(c.isspace() or ord(c) < 32 for c in url) else None
+    if parts is None or parts.scheme.lower() not in ("http", "https", "file"):
+        raise ValueError("the signing metadata URL must be an http(s):// or file:// URL")
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        raise ValueError("the signing metadata URL needs a host")
+    if parts.username or parts.password or parts.query or parts.fragment or "/t/" in parts.path + "/":
+        raise ValueError("the signing metadata URL may not carry credentials, a token, a query or a fragment")
+    return url

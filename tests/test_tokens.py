@@ -18,7 +18,15 @@ from token_fixtures import GOOD_TOKEN
 
 from jupyter_trust.childenv import child_environ
 from jupyter_trust.conda.condarc import CondaConfig, CondarcLocation, edit_condarc
-from jupyter_trust.conda.tokens import TokenStore, TokenValidationError, repo_url, token_path
+from jupyter_trust.conda.tokens import (
+    DEFAULT_REPO_URL,
+    TokenStore,
+    TokenValidationError,
+    authenticated_url,
+    repo_url,
+    token_dir,
+    token_path,
+)
 from jupyter_trust.policy import Policy, PolicyLocked
 from jupyter_trust.settings import SettingsService
 
@@ -52,7 +60,10 @@ def test_set_token_matches_conda_token_golden_file(validation_server, isolated_h
     assert result.validated is True
     repo = validation_server.repo_url.rstrip("/")
     expected = YAML(typ="safe").load(GOLDEN.read_text().replace("{REPO}", repo))
-    assert load_yaml(isolated_home / ".condarc") == expected
+    written = load_yaml(isolated_home / ".condarc")
+    assert written == expected
+    assert list(written) == list(expected)  # key order as written (conda-token's order of `conda config` calls)
+    assert written["signing_metadata_url_base"] == repo  # no trailing slash, as conda-token writes it
     path = token_path(validation_server.repo_url)
     assert path.name == urllib.parse.quote_plus(validation_server.repo_url) + ".token"
     assert path.read_text() == GOOD_TOKEN  # raw token, no newline: what conda reads
@@ -298,3 +309,59 @@ def test_cli_token_set_from_stdin(validation_server, isolated_home):
         timeout=120,
     )
     assert bad.returncode == 2 and "could not be validated" in bad.stderr and "tok-WRONG" not in bad.stderr
+
+
+# -- compatibility details -------------------------------------------------------------------------
+def test_repo_url_and_token_location_as_conda_token(tmp_path):
+    assert repo_url({}) == DEFAULT_REPO_URL and DEFAULT_REPO_URL.endswith("/")
+    assert repo_url({"CONDA_TOKEN_REPO_URL": "http://127.0.0.1:1/mirror"}) == "http://127.0.0.1:1/mirror/"
+    assert token_dir({"HOME": str(tmp_path)}) == tmp_path / ".config" / "binstar"
+    assert token_dir({"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "x")}) == tmp_path / "x" / "binstar"
+    assert token_dir({"BINSTAR_CONFIG_DIR": str(tmp_path / "b")}) == tmp_path / "b" / "data"
+    name = token_path("https://h.example/repo/", {"HOME": str(tmp_path)}).name
+    assert name == "https%3A%2F%2Fh.example%2Frepo%2F.token"
+
+
+def test_authenticated_url_inserts_the_token_only_under_the_repository():
+    repo = "http://127.0.0.1:8/repo/"
+    tok = "tok-abcdef123456"
+    assert authenticated_url("http://127.0.0.1:8/repo/main/noarch/repodata.json", tok, repo_url=repo) == (
+        f"http://127.0.0.1:8/t/{tok}/repo/main/noarch/repodata.json"
+    )
+    assert authenticated_url("http://127.0.0.1:8/repo/main", None, repo_url=repo) == "http://127.0.0.1:8/repo/main"
+    for other in (
+        "http://127.0.0.1:9/repo/main",  # another port
+        "https://127.0.0.1:8/repo/main",  # another scheme
+        "http://127.0.0.1:8/repository/main",  # a path that only starts with the same letters
+        "http://127.0.0.1:8/other/main",
+        "http://127.0.0.1:8/t/already/repo/main",  # never a second token
+        "http://127.0.0.1:8.evil/repo/main",
+    ):
+        assert authenticated_url(other, tok, repo_url=repo) == other
+
+
+def test_symlink_at_the_token_path_is_replaced_with_a_warning(validation_server, tmp_path, caplog):
+    target = tmp_path / "attacker-readable"
+    target.write_text("")
+    path = token_path(validation_server.repo_url)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(target)
+    with caplog.at_level(logging.WARNING):
+        TokenStore().write(GOOD_TOKEN)
+    assert "symbolic link" in caplog.text and target.read_text() == ""
+    assert path.read_text() == GOOD_TOKEN and not path.is_symlink() and path.stat().st_mode & 0o777 == 0o600
+    assert_private(caplog.text)
+
+
+def test_token_directory_is_created_private(validation_server):
+    TokenStore().write(GOOD_TOKEN)
+    assert token_path(validation_server.repo_url).parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_remove_is_idempotent_and_removes_a_dangling_link(validation_server, tmp_path):
+    store = TokenStore()
+    assert store.remove() is False
+    path = token_path(validation_server.repo_url)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(tmp_path / "nothing")
+    assert store.remove() is True and not path.is_symlink()

@@ -1,16 +1,21 @@
 """conda's configuration files: the search path, merged values with their source, round-trip edits.
 
 Reading follows conda's search path (system, root prefix, XDG/user, ``~/.condarc``, the active environment,
-then ``$CONDARC``); later files win for scalar settings, and list settings (``channels``, ``envs_dirs`` …) are
-merged with the higher-priority file's entries first, as conda does. Environment variables ``CONDA_<KEY>``
-are not read. Edits preserve comments, order and unrelated keys (ruamel.yaml round trip), are atomic, and
-take a lock and re-read inside it, so concurrent writers never lose each other's changes.
+then ``$CONDARC``); later files win for scalar settings, list settings (``channels``, ``envs_dirs`` …) are
+merged with the higher-priority file's entries first, and map settings (``proxy_servers``,
+``custom_channels``) are merged key by key, later files winning, as conda does. Finally the environment
+variables ``CONDA_<KEY>`` of the settings jupyter_trust reads override the files, as in conda (their source is
+reported as ``$CONDA_<KEY>``). Not reproduced: conda's ``#!final`` / ``#!top`` / ``#!bottom`` markers.
+
+Edits preserve comments, order and unrelated keys (ruamel.yaml round trip), are atomic, and take a lock and
+re-read inside it, so concurrent writers never lose each other's changes.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Mapping
@@ -28,7 +33,21 @@ from .defaults import DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS
 Scope = Literal["user", "env", "system", "file"]
 SCOPES: tuple[Scope, ...] = ("user", "env", "system", "file")
 _LIST_KEYS = {"channels", "default_channels", "envs_dirs", "pkgs_dirs", "allowlist_channels", "denylist_channels"}
+_MAP_KEYS = {"proxy_servers", "custom_channels", "custom_multichannels"}
+#: settings conda also takes from ``CONDA_<KEY>`` environment variables (lists comma-separated).
+_ENV_KEYS = (
+    "extra_safety_checks",
+    "signing_metadata_url_base",
+    "channels",
+    "default_channels",
+    "add_anaconda_token",
+    "ssl_verify",
+    "channel_alias",
+    "envs_dirs",
+    "pkgs_dirs",
+)
 _MAX_CONDARC_BYTES = 1 << 20
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*")
 
 
 class CondarcError(ValueError):
@@ -43,6 +62,20 @@ class Setting:
 
 def _home(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("HOME") or Path.home())
+
+
+def discover_root_prefix(environ: Mapping[str, str] | None = None) -> Path | None:
+    """conda's root (base) prefix: ``$CONDA_ROOT``, else the install that holds ``$CONDA_EXE``, else None."""
+    environ = os.environ if environ is None else environ
+    if environ.get("CONDA_ROOT"):
+        return Path(environ["CONDA_ROOT"])
+    exe = environ.get("CONDA_EXE")
+    if exe and Path(exe).is_file():
+        # <root>/bin/conda, <root>/condabin/conda, <root>/Scripts/conda.exe
+        root = Path(exe).parent.parent
+        if (root / "conda-meta").is_dir():
+            return root
+    return None
 
 
 @dataclass(frozen=True)
@@ -69,12 +102,15 @@ class CondarcLocation:
                 raise CondarcError("no active conda environment (CONDA_PREFIX is not set): choose another location")
             return cls("env", Path(prefix) / ".condarc")
         if scope == "system":
-            root = sys_prefix or (Path(environ["CONDA_ROOT"]) if environ.get("CONDA_ROOT") else Path(sys.prefix))
+            root = sys_prefix or discover_root_prefix(environ) or Path(sys.prefix)
             return cls("system", Path(root) / ".condarc")
         if scope == "file":
-            if not path:
+            if not path or "\x00" in str(path):
                 raise CondarcError("an explicit condarc location needs a file path")
-            return cls("file", Path(path).expanduser().absolute())
+            target = Path(path).expanduser().absolute()
+            if target.is_dir():
+                raise CondarcError(f"{target} is a directory; give the path of a condarc file")
+            return cls("file", target)
         raise CondarcError(f"unknown condarc location {scope!r}: use one of {', '.join(SCOPES)}")
 
 
@@ -92,7 +128,7 @@ def search_path(
         return [base / ".condarc", base / "condarc", base / "condarc.d"]
 
     paths: list[Path] = [*trio(Path("/etc/conda")), *trio(Path("/var/lib/conda"))]
-    root = root_prefix or (Path(environ["CONDA_ROOT"]) if environ.get("CONDA_ROOT") else None)
+    root = root_prefix or discover_root_prefix(environ)
     if root is not None:
         paths += trio(Path(root))
     if environ.get("XDG_CONFIG_HOME"):
@@ -159,13 +195,29 @@ class CondaConfig:
                     continue
                 config.files.append(path)
                 for key, value in data.items():
+                    if not isinstance(key, str):
+                        continue
                     previous = config.values.get(key)
                     if key in _LIST_KEYS and isinstance(value, list) and previous and isinstance(previous.value, list):
                         merged = list(value) + [v for v in previous.value if v not in value]
                         config.values[key] = Setting(merged, str(path))
+                    elif key in _MAP_KEYS and isinstance(value, dict) and previous and isinstance(previous.value, dict):
+                        config.values[key] = Setting({**previous.value, **value}, str(path))
                     else:
                         config.values[key] = Setting(value, str(path))
+        config._apply_environment(os.environ if environ is None else environ)
         return config
+
+    def _apply_environment(self, environ: Mapping[str, str]) -> None:
+        for key in _ENV_KEYS:
+            name = "CONDA_" + key.upper()
+            raw = environ.get(name)
+            if raw is None or not raw.strip():
+                continue
+            value: Any = raw.strip()
+            if key in _LIST_KEYS:
+                value = [part.strip() for part in raw.split(",") if part.strip()]
+            self.values[key] = Setting(value, "$" + name)
 
     def get(self, key: str, default: Any = None) -> Setting:
         return self.values.get(key) or Setting(default, "default")
@@ -213,22 +265,34 @@ class CondaConfig:
         return self.get("pkgs_dirs", [])
 
     def channel_urls(self) -> list[tuple[str, str]]:
-        """``(name, base URL)`` for each configured channel; ``defaults`` expands to ``default_channels``."""
+        """``(name, base URL)`` for each configured channel.
+
+        ``defaults`` expands to ``default_channels``; a bare name resolves through ``custom_channels`` when
+        listed there, else under ``channel_alias``; ``http(s)://`` and ``file://`` URLs are kept as they are.
+        Entries conda could not use either (other schemes, whitespace, empty) are skipped.
+        """
         alias = str(self.channel_alias.value or DEFAULT_CHANNEL_ALIAS).rstrip("/")
+        custom = self.get("custom_channels", {}).value
+        custom = custom if isinstance(custom, dict) else {}
         out: list[tuple[str, str]] = []
         channels = self.channels.value if isinstance(self.channels.value, list) else ["defaults"]
+        default_channels = self.default_channels.value if isinstance(self.default_channels.value, list) else []
         for entry in channels:
             if not isinstance(entry, str) or not entry.strip():
                 continue
             entry = entry.strip()
             if entry == "defaults":
-                for url in self.default_channels.value or []:
-                    if isinstance(url, str):
+                for url in default_channels:
+                    if isinstance(url, str) and _usable_url(url):
                         out.append((url.rstrip("/").rsplit("/", 1)[-1], url.rstrip("/")))
             elif "://" in entry:
-                out.append((entry.rstrip("/").rsplit("/", 1)[-1], entry.rstrip("/")))
-            else:
-                out.append((entry, f"{alias}/{entry.strip('/')}"))
+                if _usable_url(entry):
+                    out.append((entry.rstrip("/").rsplit("/", 1)[-1], entry.rstrip("/")))
+            elif _CHANNEL_NAME.fullmatch(entry.strip("/")) and ".." not in entry:
+                name = entry.strip("/")
+                base = custom.get(name.split("/", 1)[0])
+                base = str(base).rstrip("/") if isinstance(base, str) and _usable_url(base) else alias
+                out.append((name, f"{base}/{name}"))
         seen: set[str] = set()
         return [(n, u) for n, u in out if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
 
@@ -238,6 +302,10 @@ class CondaConfig:
         if isinstance(ssl_verify, str) and ssl_verify.lower() in ("false", "no", "0"):
             ssl_verify = False
         return Fetcher(proxies={str(k): str(v) for k, v in proxies.items()}, ssl_verify=ssl_verify)
+
+
+def _usable_url(url: str) -> bool:
+    return url.strip().lower().startswith(("http://", "https://", "file://")) and not any(c.isspace() for c in url)
 
 
 def _truthy(value: Any) -> bool:
@@ -262,12 +330,18 @@ def edit_condarc(location: CondarcLocation, edit: Callable[[CommentedMap], None]
 
     path = location.path
     if path.is_symlink():
-        path = path.resolve()
+        path = path.resolve()  # conda config writes through a symlinked condarc; so do we (atomically)
+    if path.is_dir():
+        raise CondarcError(f"{path} is a directory; not changing it")
     with file_lock(path.with_name(path.name + ".lock")):
         yaml = _round_trip()
         mode = 0o644
         if path.exists():
             st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                raise CondarcError(f"{path} is not a regular file; not changing it")
+            if st.st_size > _MAX_CONDARC_BYTES:
+                raise CondarcError(f"{path} is larger than {_MAX_CONDARC_BYTES} bytes; not changing it")
             mode = stat.S_IMODE(st.st_mode)
             try:
                 data = yaml.load(path.read_text(encoding="utf-8"))

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 _HISTORY_CMD = re.compile(r"^#\s*cmd:\s*(\S+)")
+_HISTORY_MAX_BYTES = 4 << 20
+_CONDA_NAMES = frozenset({"conda", "mamba", "conda.exe", "mamba.exe", "conda-script.py"})
 
 
 def find_conda_executable(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -27,12 +29,14 @@ def find_conda_executable(environ: Mapping[str, str] | None = None) -> Path | No
         return sibling
     history = Path(sys.prefix) / "conda-meta" / "history"
     try:
-        for line in history.read_text(errors="replace").splitlines():
-            match = _HISTORY_CMD.match(line)
-            if match and Path(match.group(1)).name.startswith(("conda", "mamba")) and Path(match.group(1)).is_file():
-                return Path(match.group(1))
+        with history.open("rb") as fh:
+            text = fh.read(_HISTORY_MAX_BYTES).decode("utf-8", errors="replace")
     except OSError:
-        pass
+        text = ""
+    for line in text.splitlines():
+        match = _HISTORY_CMD.match(line)
+        if match and Path(match.group(1)).name in _CONDA_NAMES and Path(match.group(1)).is_file():
+            return Path(match.group(1))
     found = shutil.which("conda", path=environ.get("PATH"))
     return Path(found) if found else None
 

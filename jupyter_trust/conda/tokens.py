@@ -70,7 +70,11 @@ def authenticated_url(url: str, token: str | None, *, repo_url: str) -> str:
     if not token:
         return url
     target, repo = urllib.parse.urlsplit(url), urllib.parse.urlsplit(repo_url)
-    if (target.scheme, target.netloc) != (repo.scheme, repo.netloc) or not target.path.startswith(repo.path):
+    if (target.scheme.lower(), target.netloc.lower()) != (repo.scheme.lower(), repo.netloc.lower()):
+        return url
+    # conda's add_binstar_token: the stored repository URL (with its trailing slash) must prefix the URL.
+    repo_path = repo.path if repo.path.endswith("/") else repo.path + "/"
+    if not (target.path + "/").startswith(repo_path):
         return url
     if target.path.startswith("/t/"):
         return url
@@ -111,15 +115,17 @@ class TokenStore:
         self.path = token_path(self.repo_url, self.environ)
 
     def _admin(self) -> tuple[str | None, Literal["env", "secret_file"] | None, str | None, str | None]:
+        """The administrator's token: ``(token, source, location, error)``; an error means *no* token (fail closed)."""
         var = self.policy.token_env_var
         if var and self.environ.get(var):
-            return self.environ[var].strip(), "env", f"${var}", None
+            return _admin_token(self.environ[var], "env", f"${var}")
         file = self.policy.token_file
         if file:
             try:
-                return read_private(Path(file), max_bytes=8192).decode().strip(), "secret_file", file, None
+                raw = read_private(Path(file), max_bytes=8192).decode()
             except (OSError, UnicodeDecodeError) as exc:
                 return None, "secret_file", file, f"the admin token file cannot be used: {_os_reason(exc)}"
+            return _admin_token(raw, "secret_file", file)
         return None, None, None, None
 
     def _user(self) -> tuple[str | None, str | None]:
@@ -142,14 +148,14 @@ class TokenStore:
 
     def read(self) -> str | None:
         """The secret itself, for code that authenticates channel requests. Never show it."""
-        token, _, _, _ = self._admin()
-        if token:
-            return token
+        token, source, _, _ = self._admin()
+        if source is not None:
+            return token  # an administrator's source is configured: never fall back to another token
         return self._user()[0]
 
     def info(self) -> TokenInfo:
         token, source, location, error = self._admin()
-        if token or error:
+        if source is not None:
             return TokenInfo(bool(token), mask_token(token), source, location, self.repo_url, error)
         user, error = self._user()
         return TokenInfo(
@@ -161,11 +167,34 @@ class TokenStore:
             error,
         )
 
+    def check_writable(self) -> None:
+        """Refuse a token directory another user could tamper with (raise :class:`UnsafeTokenLocation`)."""
+        directory = self.path.parent
+        if not (directory.exists() or directory.is_symlink()):
+            return  # we create it ourselves, 0700
+        try:
+            st = os.stat(directory)  # a symlinked directory (dotfiles) is judged by what it points to
+        except OSError as exc:
+            raise UnsafeTokenLocation(f"{directory} cannot be used: {_os_reason(exc)}") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafeTokenLocation(f"{directory} is not a directory; the token cannot be stored there")
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            raise UnsafeTokenLocation(f"{directory} belongs to another user; the token is not stored there")
+        if stat.S_IMODE(st.st_mode) & 0o002:
+            raise UnsafeTokenLocation(
+                f"{directory} is writable by every user (mode {stat.S_IMODE(st.st_mode):o}); the token is not "
+                "stored there"
+            )
+
     def write(self, token: str) -> Path:
+        """Store the token (0600, atomic). A symlink at the token path is replaced, never written through."""
         token = check_token_syntax(token)
+        self.check_writable()
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
         if self.path.is_symlink():
-            self.path.unlink()  # replace the link itself; never write through it
-        atomic_write(self.path, token.encode())
+            log.warning("%s was a symbolic link; replaced it with a private file", self.path)
+        atomic_write(self.path, token.encode())  # os.replace swaps a symlink itself, never its target
         return self.path
 
     def remove(self) -> bool:
@@ -173,6 +202,19 @@ class TokenStore:
             self.path.unlink()
             return True
         return False
+
+
+class UnsafeTokenLocation(ValueError):
+    """The token directory could be read or changed by someone else: nothing is written."""
+
+
+def _admin_token(
+    raw: str, source: Literal["env", "secret_file"], location: str
+) -> tuple[str | None, Literal["env", "secret_file"], str, str | None]:
+    try:
+        return check_token_syntax(raw), source, location, None
+    except ValueError:
+        return None, source, location, "the administrator-supplied token is malformed; it is not used"
 
 
 def _os_reason(exc: BaseException) -> str:
