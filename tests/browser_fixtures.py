@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -32,6 +33,7 @@ class Lab:
     url: str
     token: str
     envs: Path
+    home: Path
 
     def run(self, scenario: str, *extra: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -45,6 +47,7 @@ class Lab:
                 str(shot),
                 *extra,
             ],
+            env={**os.environ, "JUPYTER_TRUST_BROWSER_PROFILE": str(self.home / "chromium-profile")},
             capture_output=True,
             text=True,
             timeout=300,
@@ -66,13 +69,25 @@ def lab(tmp_path, validation_server):
     channel = ChannelServer(built.root_dir).start()
     setup = prepare(tmp_path, channel, built)
     port, token = free_port(), secrets.token_hex(16)
+    home = tmp_path / "home"
+    home.mkdir()
+    # Everything per-user (Jupyter config/data/runtime, conda's token store, condarc search) lives in tmp.
     env = {
         **os.environ,
         **setup.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
         "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "CONDA_TOKEN_REPO_URL": validation_server.repo_url,
     }
+    # No news pop-up over the screenshots.
+    news = tmp_path / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen(
         [
@@ -101,7 +116,7 @@ def lab(tmp_path, validation_server):
                 if proc.poll() is not None:
                     raise RuntimeError((tmp_path / "lab.log").read_text()[-3000:]) from None
                 time.sleep(0.1)
-        yield Lab(url, token, tmp_path / "envs")
+        yield Lab(url, token, tmp_path / "envs", home)
     finally:
         proc.terminate()
         try:

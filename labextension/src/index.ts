@@ -8,7 +8,6 @@ import { shieldIcon } from './icons';
 import { TrustModel } from './model';
 import { TrustPanel } from './widgets/TrustPanel';
 
-
 const COMMAND = 'jupyter-trust:open';
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -24,7 +23,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_trust');
-    const model = new TrustModel(new TrustAPI(app.serviceManager.serverSettings));
+    const model = new TrustModel(new TrustAPI(app.serviceManager.serverSettings), { trans });
     const panel = new TrustPanel(model, trans);
     panel.title.icon = shieldIcon;
     app.shell.add(panel, 'left', { rank: 700 });
@@ -52,6 +51,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .then(settings => {
           const apply = (): void => {
             const seconds = settings.get('refreshInterval').composite as number;
+            panel.showUnsignedConfirm = settings.get('showUnsignedConfirm').composite !== false;
             window.clearInterval(timer);
             if (seconds > 0) {
               timer = window.setInterval(() => {

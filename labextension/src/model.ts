@@ -2,10 +2,36 @@
  * The panel's state: trust status, environments, the current plan and install task.
  * The server is authoritative; this model only mirrors it and polls running tasks.
  */
+import { PageConfig } from '@jupyterlab/coreutils';
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { TrustAPI } from './api';
-import { CondarcScope, IEnvironment, IPlan, ISettingsResult, IStatus, ITask, TASK_DONE } from './tokens';
+import {
+  CondarcScope,
+  IEnvironment,
+  IPageConfig,
+  IPlan,
+  IPolicyValue,
+  ISettingsResult,
+  IStatus,
+  ITask,
+  TASK_DONE
+} from './tokens';
+
+/** The policy the server put into the page config, or null (missing or malformed). */
+export function readPagePolicy(): { [name: string]: IPolicyValue } | null {
+  const raw = PageConfig.getOption('jupyterTrust');
+  if (!raw) {
+    return null;
+  }
+  try {
+    const data = JSON.parse(raw) as IPageConfig;
+    return data && typeof data.policy === 'object' && data.policy !== null ? data.policy : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface IInstallGate {
   /** Whether the Install button may be pressed. */
@@ -19,13 +45,26 @@ export interface IInstallGate {
 export class TrustModel {
   constructor(
     readonly api: TrustAPI,
-    private readonly pollInterval = 1000
-  ) {}
+    options: TrustModel.IOptions = {}
+  ) {
+    this.pollInterval = options.pollInterval ?? 1000;
+    this.trans = options.trans ?? nullTranslator.load('jupyter_trust');
+  }
+
+  /** Milliseconds between two GET tasks/{id} while an install runs. */
+  readonly pollInterval: number;
+  readonly trans: TranslationBundle;
 
   get changed(): ISignal<this, void> {
     return this._changed;
   }
 
+  /** The policy from the page config until the first status arrives; then the status' policy. */
+  get policy(): { [name: string]: IPolicyValue } {
+    return this.status?.policy ?? this.pagePolicy ?? {};
+  }
+
+  pagePolicy: { [name: string]: IPolicyValue } | null = readPagePolicy();
   status: IStatus | null = null;
   statusError: string | null = null;
   environments: IEnvironment[] = [];
@@ -42,6 +81,25 @@ export class TrustModel {
       this._loaded = true;
       void this.refresh(true);
       void this.loadEnvironments();
+      void this.resumeTasks();
+    }
+  }
+
+  /** Show (and follow) an install that is still running, e.g. after a page reload. */
+  async resumeTasks(): Promise<void> {
+    if (this.task) {
+      return;
+    }
+    try {
+      const running = (await this.api.tasks()).tasks.find(t => !TASK_DONE.includes(t.state));
+      if (running && !this.task) {
+        this.task = running;
+        this._changed.emit();
+        await this._poll();
+      }
+    } catch (error) {
+      this.taskError = (error as Error).message;
+      this._changed.emit();
     }
   }
 
@@ -77,7 +135,8 @@ export class TrustModel {
   async makePlan(specText: string): Promise<void> {
     const specs = specText.split(/\s+/).filter(s => s.length > 0);
     if (specs.length === 0 || !this.selectedPrefix) {
-      this.planError = specs.length === 0 ? 'Enter at least one package.' : 'Choose an environment.';
+      this.planError =
+        specs.length === 0 ? this.trans.__('Enter at least one package.') : this.trans.__('Choose an environment.');
       this._changed.emit();
       return;
     }
@@ -110,10 +169,14 @@ export class TrustModel {
       };
     }
     if (plan.packages.length === 0) {
-      return { enabled: false, reason: 'Nothing to install.', needsConfirmation: false };
+      return { enabled: false, reason: this.trans.__('Nothing to install.'), needsConfirmation: false };
     }
     if (this.task && !TASK_DONE.includes(this.task.state)) {
-      return { enabled: false, reason: 'An install is running.', needsConfirmation: false };
+      return { enabled: false, reason: this.trans.__('An install is running.'), needsConfirmation: false };
+    }
+    if (this.task && this.task.plan_id === plan.id && this.task.state === 'succeeded') {
+      const reason = this.trans.__('This plan is installed; make a new plan.');
+      return { enabled: false, reason, needsConfirmation: false };
     }
     return { enabled: true, reason: null, needsConfirmation: plan.needs_confirmation };
   }
@@ -157,10 +220,18 @@ export class TrustModel {
       }
       this._changed.emit();
     }
+    if (this.task?.state === 'succeeded') {
+      void this.loadEnvironments();
+    }
     this._changed.emit();
   }
 
-  async setToken(token: string, validate: boolean, enableVerification: boolean, scope: CondarcScope): Promise<ISettingsResult> {
+  async setToken(
+    token: string,
+    validate: boolean,
+    enableVerification: boolean,
+    scope: CondarcScope
+  ): Promise<ISettingsResult> {
     const result = await this.api.setToken({
       token,
       validate,
@@ -185,4 +256,12 @@ export class TrustModel {
 
   private _loaded = false;
   private _changed = new Signal<this, void>(this);
+}
+
+export namespace TrustModel {
+  export interface IOptions {
+    /** Milliseconds between task polls (default 1000). */
+    pollInterval?: number;
+    trans?: TranslationBundle;
+  }
 }

@@ -153,3 +153,14 @@ export interface ITask {
 }
 
 export const TASK_DONE: TaskState[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
+
+/** What the server puts into the page config as `jupyterTrust` (REST stays authoritative). */
+export interface IPageConfig {
+  policy: { [name: string]: IPolicyValue };
+}
+
+/** The panel's user settings (labextension/schema/plugin.json). */
+export interface IPanelSettings {
+  refreshInterval: number;
+  showUnsignedConfirm: boolean;
+}

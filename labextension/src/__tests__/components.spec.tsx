@@ -1,14 +1,43 @@
 import { nullTranslator } from '@jupyterlab/translation';
 import * as React from 'react';
-import { createRoot } from 'react-dom/client';
-import { act } from 'react-dom/test-utils';
+import { createRoot, Root } from 'react-dom/client';
 
 import { PlanView } from '../components/PlanView';
-import { IPlan } from '../tokens';
+import { StatusView } from '../components/StatusView';
+import { TaskProgress } from '../components/TaskProgress';
+import { TokenForm } from '../components/TokenForm';
+import { VerificationToggle } from '../components/VerificationToggle';
+import { IPlan, IStatus, ITask } from '../tokens';
 
 const trans = nullTranslator.load('jupyter_trust');
-
 const evil = '<img src=x onerror="window.__pwned = true">';
+
+// React 18.3's act, without the deprecated react-dom/test-utils import.
+const act = (React as unknown as { act: (fn: () => void) => void }).act;
+(globalThis as unknown as { IS_REACT_ACT_ENVIRONMENT: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+let host: HTMLDivElement;
+let root: Root;
+
+beforeEach(() => {
+  host = document.createElement('div');
+  document.body.appendChild(host);
+  root = createRoot(host);
+});
+
+afterEach(() => {
+  act(() => root.unmount());
+  host.remove();
+});
+
+function render(element: JSX.Element): void {
+  act(() => root.render(element));
+}
+
+function expectNoInjectedMarkup(): void {
+  expect(host.querySelector('img')).toBeNull();
+  expect((window as unknown as { __pwned?: boolean }).__pwned).toBeUndefined();
+}
 
 const blocked: IPlan = {
   id: 'p',
@@ -17,7 +46,7 @@ const blocked: IPlan = {
   blocked: true,
   reasons: [`tampered-tool-1.0-0.conda is UNTRUSTED: ${evil}`],
   needs_confirmation: false,
-  warnings: [],
+  warnings: [evil],
   created_at: '',
   packages: [
     {
@@ -38,26 +67,193 @@ const blocked: IPlan = {
   ]
 };
 
+function status(overrides: Partial<IStatus> = {}): IStatus {
+  return {
+    version: '0.1.0',
+    verification: {
+      enabled: false,
+      source: 'default',
+      metadata_url: null,
+      metadata_url_source: null,
+      locked: false,
+      lock_reason: null
+    },
+    conda: { executable: null, version: null, content_trust_importable: false },
+    trust: {
+      metadata_url: 'http://127.0.0.1:1/demo',
+      anchor: { source: 'env', path: '/x/1.root.json', version: 1, expiration: '2020-01-01T00:00:00Z', expired: true },
+      root: { version: 1, expiration: '2020-01-01T00:00:00Z', expired: true, error: null },
+      key_mgr: { state: 'invalid', version: null, expiration: null, expired: false, error: evil },
+      refreshed_at: null
+    },
+    channels: [{ name: 'demo', url: 'http://127.0.0.1:1/demo' }],
+    token: { present: true, masked: '****abcd', source: 'binstar', location: '/home/u/.continuum', repo_url: '', error: null },
+    policy: {
+      allow_user_token: { value: true, locked: false, source: 'default' },
+      unsigned: { value: 'block', locked: true, source: '/etc/jupyter/jupyter_server_config.json' }
+    },
+    engine: { name: 'rattler', available: ['rattler'] },
+    warnings: [evil],
+    interrupted_tasks: [],
+    ...overrides
+  };
+}
+
 describe('PlanView', () => {
   it('renders a blocked plan with a disabled Install button, badges and reasons as text', () => {
-    const host = document.createElement('div');
-    document.body.appendChild(host);
-    act(() => {
-      createRoot(host).render(
-        <PlanView
-          plan={blocked}
-          gate={{ enabled: false, reason: blocked.reasons[0], needsConfirmation: false }}
-          trans={trans}
-          onInstall={() => undefined}
-        />
-      );
-    });
+    render(
+      <PlanView
+        plan={blocked}
+        gate={{ enabled: false, reason: blocked.reasons[0], needsConfirmation: false }}
+        trans={trans}
+        onInstall={() => undefined}
+      />
+    );
     const button = host.querySelector('button.jp-TrustPanel-install') as HTMLButtonElement;
     expect(button.disabled).toBe(true);
     expect(host.querySelector('.jp-TrustBadge-untrusted')?.textContent).toBe('untrusted');
     expect(host.querySelector('.jp-TrustPanel-blocked')?.textContent).toContain('UNTRUSTED');
-    expect(host.querySelector('img')).toBeNull();
     expect(host.textContent).toContain('<img src=x');
-    expect((window as unknown as { __pwned?: boolean }).__pwned).toBeUndefined();
+    expectNoInjectedMarkup();
+  });
+
+  it('shows name, version, build, channel and action columns', () => {
+    const plan = { ...blocked, blocked: false, reasons: [], warnings: [] };
+    plan.packages = [{ ...blocked.packages[0], verdict: 'trusted', reason: 'signed by key_mgr v1' }];
+    render(
+      <PlanView plan={plan} gate={{ enabled: true, reason: null, needsConfirmation: false }} trans={trans} onInstall={() => undefined} />
+    );
+    const cells = Array.from(host.querySelectorAll('tbody td')).map(td => td.textContent);
+    expect(cells.slice(0, 5)).toEqual(['tampered-tool', '1.0', '0', 'http://127.0.0.1/demo', 'install']);
+    expect(host.querySelector('.jp-TrustBadge-trusted')).not.toBeNull();
+    expect((host.querySelector('button.jp-TrustPanel-install') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('keeps Install disabled until the inline unsigned confirmation is ticked', () => {
+    const plan = { ...blocked, blocked: false, reasons: [], needs_confirmation: true };
+    plan.packages = [{ ...blocked.packages[0], verdict: 'unsigned', reason: 'no signature' }];
+    const gate = { enabled: true, reason: null, needsConfirmation: true };
+    const view = (checked: boolean): JSX.Element => (
+      <PlanView plan={plan} gate={gate} trans={trans} onInstall={() => undefined} inlineConfirm={{ checked, onChange: () => undefined }} />
+    );
+    render(view(false));
+    expect((host.querySelector('button.jp-TrustPanel-install') as HTMLButtonElement).disabled).toBe(true);
+    expect(host.querySelector('.jp-TrustPanel-confirmUnsigned input')).not.toBeNull();
+    render(view(true));
+    expect((host.querySelector('button.jp-TrustPanel-install') as HTMLButtonElement).disabled).toBe(false);
+  });
+});
+
+describe('StatusView', () => {
+  it('shows the OFF banner, expired anchor and root, locked policy, and server text as text', () => {
+    render(<StatusView status={status()} error={null} trans={trans} onRefresh={() => undefined} />);
+    expect(host.querySelector('.jp-TrustPanel-verificationOff')?.textContent).toContain('Signature verification is OFF');
+    expect(host.querySelector('.jp-TrustPanel-verificationOn')).toBeNull();
+    expect(host.querySelector('.jp-TrustPanel-anchor')?.textContent).toBe('root v1 (env)');
+    expect(host.querySelectorAll('.jp-TrustBadge-expired').length).toBe(2);
+    expect(host.querySelector('.jp-TrustPanel-keymgr-invalid')).not.toBeNull();
+    const locked = host.querySelector('.jp-TrustPanel-policy-locked');
+    expect(locked?.textContent).toContain('block');
+    expect(locked?.querySelector('.jp-TrustPanel-lock')).not.toBeNull();
+    expect(host.querySelector('.jp-TrustPanel-policy')?.querySelector('.jp-TrustPanel-lock')).toBeNull();
+    expect(host.querySelector('.jp-TrustPanel-tokenRow')?.textContent).toContain('****abcd');
+    expectNoInjectedMarkup();
+  });
+
+  it('shows the ON banner', () => {
+    const s = status();
+    s.verification.enabled = true;
+    render(<StatusView status={s} error={null} trans={trans} onRefresh={() => undefined} />);
+    expect(host.querySelector('.jp-TrustPanel-verificationOn')?.textContent).toContain('Signature verification is ON');
+  });
+
+  it('shows an error with a Refresh button when the status cannot be read', () => {
+    let refreshed = 0;
+    render(<StatusView status={null} error={evil} trans={trans} onRefresh={() => (refreshed += 1)} />);
+    expect(host.querySelector('.jp-TrustPanel-error')?.textContent).toBe(evil);
+    act(() => (host.querySelector('.jp-TrustPanel-refresh') as HTMLButtonElement).click());
+    expect(refreshed).toBe(1);
+    expectNoInjectedMarkup();
+  });
+});
+
+describe('TokenForm', () => {
+  it('is replaced by the lock reason when the policy forbids personal tokens', () => {
+    const policy = { allow_user_token: { value: false, locked: true, source: 'admin policy file' } };
+    render(<TokenForm status={null} policy={policy} trans={trans} onSave={async () => undefined} onRemove={async () => undefined} />);
+    expect(host.querySelector('input[type=password]')).toBeNull();
+    expect(host.querySelector('.jp-TrustPanel-tokenLocked')?.textContent).toContain('admin policy file');
+  });
+
+  it('is a password field, cleared after submit; the token goes only to onSave', async () => {
+    const saved: unknown[][] = [];
+    render(
+      <TokenForm
+        status={null}
+        policy={{}}
+        trans={trans}
+        onSave={async (...args) => void saved.push(args)}
+        onRemove={async () => undefined}
+      />
+    );
+    const input = host.querySelector('input.jp-TrustPanel-tokenInput') as HTMLInputElement;
+    expect(input.type).toBe('password');
+    const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+    act(() => {
+      setValue.call(input, 'SECRET-TOKEN-9876');
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    act(() => (host.querySelector('.jp-TrustPanel-validate') as HTMLInputElement).click());
+    await (React as unknown as { act: (fn: () => Promise<void>) => Promise<void> }).act(async () => {
+      (host.querySelector('button.jp-TrustPanel-saveToken') as HTMLButtonElement).click();
+    });
+    expect(saved).toEqual([['SECRET-TOKEN-9876', false, true, 'user']]);
+    expect(input.value).toBe('');
+    expect(host.innerHTML).not.toContain('SECRET-TOKEN-9876');
+  });
+});
+
+describe('VerificationToggle', () => {
+  it('is disabled with the reason when the administrator locked it', () => {
+    const verification = { ...status().verification, locked: true, lock_reason: 'set by the administrator' };
+    render(<VerificationToggle verification={verification} trans={trans} onChange={() => undefined} />);
+    expect((host.querySelector('input.jp-TrustPanel-verificationCheckbox') as HTMLInputElement).disabled).toBe(true);
+    expect(host.querySelector('.jp-TrustPanel-locked')?.textContent).toContain('set by the administrator');
+  });
+});
+
+describe('TaskProgress', () => {
+  const task = (state: ITask['state']): ITask => ({
+    id: 't',
+    plan_id: 'p',
+    prefix: '/envs/x',
+    state,
+    progress: {
+      phase: 'downloading',
+      packages_done: 1,
+      packages_total: 2,
+      bytes_done: 1500,
+      bytes_total: 3_000_000,
+      message: evil
+    },
+    result: null,
+    error: state === 'failed' ? evil : null,
+    created_at: '',
+    updated_at: ''
+  });
+
+  it('shows packages and bytes progress and a Cancel button while running', () => {
+    render(<TaskProgress task={task('running')} trans={trans} onCancel={() => undefined} />);
+    expect(host.textContent).toContain('Packages 1/2');
+    expect(host.textContent).toContain('Downloaded 1.5 kB of 3.0 MB');
+    expect(host.querySelector('.jp-TrustPanel-cancel')).not.toBeNull();
+    expectNoInjectedMarkup();
+  });
+
+  it('shows the error and no Cancel button when the task failed', () => {
+    render(<TaskProgress task={task('failed')} trans={trans} onCancel={() => undefined} />);
+    expect(host.querySelector('.jp-TrustPanel-cancel')).toBeNull();
+    expect(host.querySelector('.jp-TrustPanel-error')?.textContent).toBe(evil);
+    expectNoInjectedMarkup();
   });
 });

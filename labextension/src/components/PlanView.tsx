@@ -14,28 +14,40 @@ export function PlanView(props: {
   gate: IInstallGate;
   trans: TranslationBundle;
   onInstall: () => void;
+  /** When set, unsigned packages are confirmed with this inline checkbox instead of a dialog. */
+  inlineConfirm?: { checked: boolean; onChange: (checked: boolean) => void };
 }): JSX.Element {
-  const { plan, gate, trans } = props;
+  const { plan, gate, trans, inlineConfirm } = props;
+  const waitingForConfirm = gate.needsConfirmation && inlineConfirm !== undefined && !inlineConfirm.checked;
   return (
     <div className="jp-TrustPanel-plan">
       <table className="jp-TrustPanel-planTable">
         <thead>
           <tr>
+            <th>{trans.__('Name')}</th>
+            <th>{trans.__('Version')}</th>
+            <th>{trans.__('Build')}</th>
+            <th>{trans.__('Channel')}</th>
             <th>{trans.__('Action')}</th>
-            <th>{trans.__('Package')}</th>
             <th>{trans.__('Verdict')}</th>
           </tr>
         </thead>
         <tbody>
           {plan.packages.map(p => (
             <tr key={`${p.action}-${p.filename}`} className={`jp-TrustPanel-row-${p.verdict.replace('/', '')}`}>
-              <td>{p.action}</td>
-              <td title={`${p.channel}/${p.subdir}/${p.filename}`}>
-                <strong>{p.name}</strong> {p.version}
-                {p.previous_version ? ` (${trans.__('was %1', p.previous_version)})` : ''}{' '}
-                <small className="jp-TrustPanel-source">{p.build}</small>
+              <td title={p.filename}>
+                <strong>{p.name}</strong>
               </td>
-              <td title={p.reason}>
+              <td>
+                {p.version}
+                {p.previous_version ? ` (${trans.__('was %1', p.previous_version)})` : ''}
+              </td>
+              <td className="jp-TrustPanel-source">{p.build}</td>
+              <td className="jp-TrustPanel-channel" title={`${p.channel}/${p.subdir}`}>
+                {p.channel}
+              </td>
+              <td>{p.action}</td>
+              <td>
                 <VerdictBadge verdict={p.verdict} />
                 <div className="jp-TrustPanel-reason">{p.reason}</div>
               </td>
@@ -61,9 +73,19 @@ export function PlanView(props: {
           </ul>
         </div>
       )}
+      {gate.enabled && gate.needsConfirmation && inlineConfirm && (
+        <label className="jp-TrustPanel-confirmUnsigned">
+          <input
+            type="checkbox"
+            checked={inlineConfirm.checked}
+            onChange={e => inlineConfirm.onChange(e.target.checked)}
+          />{' '}
+          {trans.__('I want to install packages that have no signature')}
+        </label>
+      )}
       <button
         className="jp-Button jp-mod-styled jp-mod-accept jp-TrustPanel-install"
-        disabled={!gate.enabled}
+        disabled={!gate.enabled || waitingForConfirm}
         title={gate.reason ?? ''}
         onClick={props.onInstall}
       >

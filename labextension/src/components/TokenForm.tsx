@@ -1,10 +1,13 @@
 import { TranslationBundle } from '@jupyterlab/translation';
+import { lockIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { CondarcScope, IStatus } from '../tokens';
+import { CondarcScope, IPolicyValue, IStatus } from '../tokens';
 
 export interface ITokenFormProps {
   status: IStatus | null;
+  /** Effective policy (status, or page config before the first status). */
+  policy: { [name: string]: IPolicyValue };
   trans: TranslationBundle;
   onSave: (token: string, validate: boolean, enableVerification: boolean, scope: CondarcScope) => Promise<void>;
   onRemove: (scope: CondarcScope) => Promise<void>;
@@ -18,7 +21,7 @@ export function TokenForm(props: ITokenFormProps): JSX.Element {
   const [enable, setEnable] = React.useState(true);
   const [scope, setScope] = React.useState<CondarcScope>('user');
   const [saving, setSaving] = React.useState(false);
-  const allowed = status?.policy?.allow_user_token;
+  const allowed = props.policy.allow_user_token;
   const locked = allowed !== undefined && allowed.value === false;
 
   const submit = async (event: React.FormEvent): Promise<void> => {
@@ -42,7 +45,7 @@ export function TokenForm(props: ITokenFormProps): JSX.Element {
         <div className="jp-TrustPanel-tokenState">
           {trans.__('Token set: ')}
           <span className="jp-TrustPanel-tokenMasked">{status.token.masked}</span>
-          <span className="jp-TrustPanel-source"> ({status.token.location})</span>
+          {status.token.location && <span className="jp-TrustPanel-source"> ({status.token.location})</span>}
           {!locked && (
             <button
               type="button"
@@ -55,8 +58,9 @@ export function TokenForm(props: ITokenFormProps): JSX.Element {
         </div>
       )}
       {locked ? (
-        <div className="jp-TrustPanel-locked">
-          {trans.__('Your administrator manages the token (%1).', allowed?.source ?? '')}
+        <div className="jp-TrustPanel-locked jp-TrustPanel-tokenLocked">
+          <lockIcon.react tag="span" className="jp-TrustPanel-lock" />{' '}
+          {trans.__('Personal tokens are not allowed here; your administrator manages the token (%1).', allowed?.source ?? '')}
         </div>
       ) : (
         <>
@@ -79,11 +83,11 @@ export function TokenForm(props: ITokenFormProps): JSX.Element {
               checked={validate}
               onChange={e => setValidate(e.target.checked)}
             />{' '}
-            {trans.__('Validate the token with the repository')}
+            {trans.__('Validate token')}
           </label>
           <label>
             {trans.__('conda configuration: ')}
-            <select value={scope} onChange={e => setScope(e.target.value as CondarcScope)}>
+            <select className="jp-TrustPanel-scope" value={scope} onChange={e => setScope(e.target.value as CondarcScope)}>
               <option value="user">{trans.__('user (~/.condarc)')}</option>
               <option value="env">{trans.__('active environment')}</option>
               <option value="system">{trans.__('conda installation')}</option>

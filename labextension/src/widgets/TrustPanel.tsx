@@ -10,14 +10,26 @@ import { VerificationToggle } from '../components/VerificationToggle';
 import { TrustModel } from '../model';
 import { CondarcScope } from '../tokens';
 
-function InstallSection(props: { model: TrustModel; trans: TranslationBundle }): JSX.Element {
+function InstallSection(props: {
+  model: TrustModel;
+  trans: TranslationBundle;
+  showUnsignedConfirm: boolean;
+}): JSX.Element {
   const { model, trans } = props;
   const [specs, setSpecs] = React.useState('');
+  const [accepted, setAccepted] = React.useState<string | null>(null);
   const gate = model.installGate;
+  const planId = model.plan?.id ?? null;
 
   const install = async (): Promise<void> => {
     let confirm = false;
-    if (gate.needsConfirmation) {
+    if (gate.needsConfirmation && !props.showUnsignedConfirm) {
+      // Confirmed with the inline checkbox, for exactly this plan.
+      if (accepted !== planId) {
+        return;
+      }
+      confirm = true;
+    } else if (gate.needsConfirmation) {
       const unsigned = model.plan?.packages.filter(p => p.verdict === 'unsigned').map(p => p.name) ?? [];
       const answer = await showDialog({
         title: trans.__('Install unsigned packages?'),
@@ -66,7 +78,19 @@ function InstallSection(props: { model: TrustModel; trans: TranslationBundle }):
         </button>
       </form>
       {model.planError && <div className="jp-TrustPanel-error">{model.planError}</div>}
-      {model.plan && <PlanView plan={model.plan} gate={gate} trans={trans} onInstall={() => void install()} />}
+      {model.plan && (
+        <PlanView
+          plan={model.plan}
+          gate={gate}
+          trans={trans}
+          onInstall={() => void install()}
+          inlineConfirm={
+            props.showUnsignedConfirm
+              ? undefined
+              : { checked: accepted === planId, onChange: checked => setAccepted(checked ? planId : null) }
+          }
+        />
+      )}
       {model.taskError && <div className="jp-TrustPanel-error">{model.taskError}</div>}
       {model.task && <TaskProgress task={model.task} trans={trans} onCancel={() => void model.cancel()} />}
     </div>
@@ -92,6 +116,18 @@ export class TrustPanel extends ReactWidget {
     this.addClass('jp-TrustPanel');
     this.title.caption = trans.__('Conda Trust');
   }
+
+  /** Ask in a dialog before installing unsigned packages (setting showUnsignedConfirm); else an inline checkbox. */
+  get showUnsignedConfirm(): boolean {
+    return this._showUnsignedConfirm;
+  }
+
+  set showUnsignedConfirm(value: boolean) {
+    this._showUnsignedConfirm = value;
+    this.update();
+  }
+
+  private _showUnsignedConfirm = true;
 
   protected onAfterShow(): void {
     this.model.ensureLoaded();
@@ -139,6 +175,7 @@ export class TrustPanel extends ReactWidget {
               <h3>{trans.__('Anaconda token')}</h3>
               <TokenForm
                 status={this.model.status}
+                policy={this.model.policy}
                 trans={trans}
                 onSave={(token, validate, enable, scope) =>
                   notify(trans, this.model.setToken(token, validate, enable, scope), r => r.messages.join(' '))
@@ -148,7 +185,11 @@ export class TrustPanel extends ReactWidget {
             </section>
             <section>
               <h3>{trans.__('Install packages')}</h3>
-              <InstallSection model={this.model} trans={trans} />
+              <InstallSection
+                model={this.model}
+                trans={trans}
+                showUnsignedConfirm={this._showUnsignedConfirm}
+              />
             </section>
           </div>
         )}
