@@ -122,6 +122,13 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    # An installed package is byte-compiled (pip does it); an editable checkout under
+    # PYTHONDONTWRITEBYTECODE would otherwise recompile every module in every cold run.
+    import compileall
+
+    import jupyter_trust
+
+    compileall.compile_dir(str(Path(jupyter_trust.__file__).parent), quiet=1)
     base = build()
     server = ChannelServer(base / "served").start()
     channel_url = f"{server.url}/channel/bench"

@@ -110,17 +110,21 @@ def _solve_request(specs: Sequence[str], repodata: Sequence[LocalRepodata], pref
 
 
 class Solving:
-    """A solve running in the worker; :meth:`result` waits for it."""
+    """A worker process for one solve. Started early, it imports rattler while the caller still downloads
+    and checks repodata; :meth:`send` hands it the request and :meth:`result` waits for the answer."""
 
-    def __init__(self, request: dict[str, Any], timeout: float) -> None:
+    def __init__(self, timeout: float = 150) -> None:
         self.timeout = timeout
         self._proc = subprocess.Popen(
             WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_environ()
         )
+
+    def send(self, request: dict[str, Any]) -> Solving:
         assert self._proc.stdin is not None
         self._proc.stdin.write(json.dumps(request).encode())  # small: never fills the pipe
         self._proc.stdin.close()
         self._proc.stdin = None  # communicate() must not touch the closed pipe
+        return self
 
     def result(self) -> SolveResult:
         try:
@@ -137,11 +141,17 @@ class Solving:
             self._proc.wait()
 
 
+def solve_request(
+    specs: Sequence[str], repodata: Sequence[LocalRepodata], *, prefix: str | None = None, timeout: float = 120
+) -> dict[str, Any]:
+    return _solve_request(specs, repodata, prefix, timeout)
+
+
 def solve_begin(
     specs: Sequence[str], repodata: Sequence[LocalRepodata], *, prefix: str | None = None, timeout: float = 120
 ) -> Solving:
     """Start a solve in the worker and return at once (the caller can do other work meanwhile)."""
-    return Solving(_solve_request(specs, repodata, prefix, timeout), timeout + 30)
+    return Solving(timeout + 30).send(_solve_request(specs, repodata, prefix, timeout))
 
 
 def solve(

@@ -110,6 +110,10 @@ OPS = {"solve": _solve, "link": _link, "installed": _installed_op}
 
 def main() -> None:
     try:
+        import rattler  # noqa: F401 - loaded before the request arrives: callers start the worker early
+    except ImportError:
+        pass
+    try:
         req = json.loads(sys.stdin.read())
         if not isinstance(req, dict) or req.get("op") not in OPS:
             raise ValueError("malformed worker request")

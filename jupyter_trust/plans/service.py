@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cct.errors import CCTError
-from ..cct.jsonload import loads_strict
+from ..cct.jsonload import loads_repodata
 from ..cct.verify import RecordVerdict, verify_records
 from ..conda.tokens import authenticated_url
 from ..engine import rattler_engine as engine
@@ -33,7 +33,6 @@ from .model import Plan, PlannedPackage, RepodataDigest
 from .specs import spec_names, validate_specs
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
-REPODATA_MAX_DEPTH = 64
 
 
 class PlanError(Exception):
@@ -105,7 +104,7 @@ class CapturedRepodata:
         if self._document is None:
             where = f"channel {self.channel} ({self.subdir})"
             try:
-                document = loads_strict(self.data, max_bytes=self.max_bytes, max_depth=REPODATA_MAX_DEPTH)
+                document = loads_repodata(self.data, max_bytes=self.max_bytes)
             except CCTError as exc:
                 raise PlanError(f"{where} has unusable repodata: {exc}") from None
             if not isinstance(document, dict):
@@ -208,6 +207,7 @@ def _expected_fn(record: Mapping[str, Any]) -> bool:
 
 
 _PINNED_FIELDS = ("name", "version", "build", "sha256", "size", "subdir")
+_PINNED_LISTS = ("depends", "constrains")
 
 
 def _same_record(solved: Mapping[str, Any], repodata: Mapping[str, Any], fn: str) -> bool:
@@ -216,7 +216,9 @@ def _same_record(solved: Mapping[str, Any], repodata: Mapping[str, Any], fn: str
     verified = (repodata.get(section) or {}).get(fn)
     if not isinstance(verified, dict):
         return False
-    return all(str(solved.get(k)) == str(verified.get(k)) for k in _PINNED_FIELDS if k in verified or k in solved)
+    if not all(str(solved.get(k)) == str(verified.get(k)) for k in _PINNED_FIELDS if k in verified or k in solved):
+        return False
+    return all(list(solved.get(k) or []) == list(verified.get(k) or []) for k in _PINNED_LISTS)
 
 
 def _version_cmp(a: str, b: str) -> int:
@@ -243,17 +245,16 @@ class Planner:
         return clean, state, captured
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
-        clean, state, captured = self._prepare(specs)
-        solving = engine.solve_begin(clean, [c.local() for c in captured], prefix=str(prefix))
+        worker = engine.Solving()  # its interpreter and rattler load while the trust chain and repodata arrive
         try:
-            parse_all(captured)  # the strict parse runs while the solver works
-        except BaseException:
-            solving.cancel()
-            raise
-        try:
-            result = solving.result()
+            clean, state, captured = self._prepare(specs)
+            worker.send(engine.solve_request(clean, [c.local() for c in captured], prefix=str(prefix)))
+            parse_all(captured)  # the repodata is parsed here while the worker solves
+            result = worker.result()
         except engine.EngineError as exc:
             raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
+        finally:
+            worker.cancel()
         return self._finish(clean, prefix, state, captured, result)
 
     async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
