@@ -247,3 +247,12 @@ def test_in_process_install_respects_the_environment_lock(signed_channel):
         with pytest.raises(PrefixBusy):
             core.installer().apply(plan)
     assert core.installer().apply(plan).installed
+
+
+def test_unrelated_installed_packages_are_kept(signed_channel):
+    core, prefix = signed_channel.core(unsigned="allow"), signed_channel.prefix()
+    core.installer().apply(core.planner().plan(["unsigned-extra"], prefix))
+    plan = core.planner().plan(["trusty-lib"], prefix)
+    assert [(p.name, p.action) for p in plan.packages] == [("trusty-lib", "install")]
+    core.installer().apply(plan)
+    assert installed(prefix) == {"unsigned-extra-1.0-0.json", "trusty-lib-1.0-0.json"}

@@ -43,11 +43,15 @@ def _sparse(entries: list[dict[str, str]]) -> list[Any]:
 async def _solve(req: dict[str, Any]) -> dict[str, Any]:
     import datetime as dt
 
-    from rattler import VirtualPackage, solve_with_sparse_repodata
+    from rattler import MatchSpec, VirtualPackage, solve_with_sparse_repodata
 
     installed = _installed(req.get("prefix"))
+    # Everything already installed stays in the environment (at its locked version unless a request needs
+    # another): without its name among the specs the solver would leave it out, i.e. plan to remove it.
+    requested = {MatchSpec(spec).name.normalized for spec in req["specs"] if MatchSpec(spec).name is not None}
+    keep = sorted({r.name.normalized for r in installed} - requested)
     records = await solve_with_sparse_repodata(
-        req["specs"],
+        [*req["specs"], *keep],
         _sparse(req["repodata"]),
         locked_packages=installed,
         virtual_packages=VirtualPackage.detect(),
