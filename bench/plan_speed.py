@@ -10,8 +10,11 @@ then measures, each as a cold whole process (fresh interpreter, empty caches):
 * ``jupyter conda-trust plan bench-app --prefix <empty env> --json`` (trust-chain refresh, repodata
   download, strict parse, solve in the rattler worker, verification of every record to be linked).
 
+and, on a warm server (``jupyter server`` with jupyter_trust, after one first plan), ``POST
+/jupyter-trust/plans`` for the same spec.
+
 Prints medians and the ratio.
-Target: CLI plan <= 2x the reference.
+Targets: CLI plan <= 2x the reference; warm REST plan < 100 ms.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -116,6 +120,68 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def plan_env(tmpp: Path, server_url: str, channel_url: str, base: Path) -> dict[str, str]:
+    """An empty target environment, a condarc for the bench channel and a Jupyter config allowing it."""
+    condarc = tmpp / "condarc"
+    condarc.write_text(
+        f"channels: [{channel_url}]\nextra_safety_checks: true\nsigning_metadata_url_base: {server_url}/metadata\n"
+    )
+    (tmpp / "envs" / "target" / "conda-meta").mkdir(parents=True)
+    (tmpp / "cfg").mkdir()
+    (tmpp / "cfg" / "jupyter_server_config.json").write_text(
+        json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(tmpp / "envs")]}})
+    )
+    return {
+        **os.environ,
+        "HOME": str(tmpp),
+        "CONDARC": str(condarc),
+        "JUPYTER_CONFIG_DIR": str(tmpp / "cfg"),
+        "JUPYTER_DATA_DIR": str(tmpp / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmpp / "runtime"),
+        "JUPYTER_TRUST_ROOT": str(base / "served" / "metadata" / "1.root.json"),
+    }
+
+
+def rest_plans(env: dict[str, str], prefix: Path, runs: int) -> tuple[float, list[float]]:
+    """First and warm ``POST /jupyter-trust/plans`` latencies on a real ``jupyter server``."""
+    import secrets
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = secrets.token_hex(16)
+    argv = [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1"]
+    proc = subprocess.Popen(
+        [*argv, f"--IdentityProvider.token={token}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"token {token}", "Content-Type": "application/json"}
+    body = json.dumps({"specs": ["bench-app"], "prefix": str(prefix)}).encode()
+    try:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise RuntimeError(f"jupyter server exited with code {proc.returncode}")
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{base}/api/status", headers=headers), timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        times = []
+        for _ in range(runs + 1):
+            t0 = time.perf_counter()
+            request = urllib.request.Request(f"{base}/jupyter-trust/plans", data=body, headers=headers)
+            with urllib.request.urlopen(request, timeout=60) as response:
+                assert response.status == 201
+                response.read()
+            times.append(time.perf_counter() - t0)
+            time.sleep(0.3)  # let the next spare solver start between plans, as between a user's clicks
+        return times[0], times[1:]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def main() -> int:
     from jupyter_trust.demo.serve import ChannelServer
 
@@ -139,32 +205,23 @@ def main() -> int:
                 ref_times.append(timed([sys.executable, "-c", REFERENCE, channel_url, tmp], dict(os.environ)))
             with tempfile.TemporaryDirectory() as tmp:
                 tmpp = Path(tmp)
-                condarc = tmpp / "condarc"
-                condarc.write_text(
-                    f"channels: [{channel_url}]\nextra_safety_checks: true\n"
-                    f"signing_metadata_url_base: {server.url}/metadata\n"
-                )
-                (tmpp / "envs" / "target" / "conda-meta").mkdir(parents=True)
-                (tmpp / "cfg").mkdir()
-                (tmpp / "cfg" / "jupyter_server_config.json").write_text(
-                    json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(tmpp / "envs")]}})
-                )
-                env = {
-                    **os.environ,
-                    "HOME": tmp,
-                    "CONDARC": str(condarc),
-                    "JUPYTER_CONFIG_DIR": str(tmpp / "cfg"),
-                    "JUPYTER_DATA_DIR": str(tmpp / "data"),
-                    "JUPYTER_TRUST_ROOT": str(base / "served" / "metadata" / "1.root.json"),
-                }
+                env = plan_env(tmpp, server.url, channel_url, base)
                 argv = [shutil.which("jupyter-conda-trust") or "jupyter-conda-trust", "plan", "bench-app"]
                 cli_times.append(timed([*argv, "--prefix", str(tmpp / "envs" / "target"), "--json"], env))
+        with tempfile.TemporaryDirectory() as tmp:
+            tmpp = Path(tmp)
+            env = plan_env(tmpp, server.url, channel_url, base)
+            first, warm = rest_plans(env, tmpp / "envs" / "target", args.runs * 2)
     finally:
         server.stop()
     ref, cli = statistics.median(ref_times), statistics.median(cli_times)
     print(f"reference: bare rattler fetch+solve, fresh process   median {ref * 1000:7.0f} ms")
     print(f"jupyter conda-trust plan (cold, verified)            median {cli * 1000:7.0f} ms")
     print(f"ratio: {cli / ref:.2f}x   target <= 2.0x -> {'OK' if cli / ref <= 2 else 'MISSED'}")
+    rest = statistics.median(warm)
+    print(f"POST /jupyter-trust/plans, first on a new server            {first * 1000:7.0f} ms")
+    print(f"POST /jupyter-trust/plans, warm server                median {rest * 1000:7.0f} ms")
+    print(f"warm REST plan / reference: {rest / ref:.2f}x   target < 100 ms -> {'OK' if rest < 0.1 else 'MISSED'}")
     return 0
 
 

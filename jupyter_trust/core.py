@@ -30,7 +30,9 @@ from .paths import jupyter_data_dir, trust_cache_dir
 from .policy import Policy
 
 if TYPE_CHECKING:
+    from .engine.rattler_engine import WorkerPool
     from .plans.install import Installer
+    from .plans.repodata_cache import RepodataCache
     from .plans.service import PlanContext, Planner
     from .settings import SettingsService
 from .trust.anchor import Anchor, discover_anchor
@@ -64,6 +66,9 @@ class Core:
     kernel_prefix: Path | None = None
     #: private working directory (plans, downloaded repodata and artifacts, task journal)
     work_dir: Path | None = None
+    #: a long-running server: keeps repodata captures (reused on the channel's 304) up to this many raw
+    #: bytes and a started solver process between plans; 0 (the CLI and the magic): neither
+    serving_cache_bytes: int = 0
 
     # -- conda ---------------------------------------------------------------------------------
     @cached_property
@@ -163,7 +168,23 @@ class Core:
             repo_url=repo_url(self.environ),
             fetcher=config.fetcher(),
             work_dir=self.private_work_dir(),
+            repodata_cache=self._serving[0] if self._serving else None,
+            workers=self._serving[1] if self._serving else None,
         )
+
+    @cached_property
+    def _serving(self) -> tuple[RepodataCache, WorkerPool] | None:
+        if self.serving_cache_bytes <= 0:
+            return None
+        from .engine.rattler_engine import WorkerPool
+        from .plans.repodata_cache import RepodataCache
+
+        return RepodataCache(self.serving_cache_bytes), WorkerPool()
+
+    def close(self) -> None:
+        """End what a serving core keeps running (its spare solver process)."""
+        if self.serving_cache_bytes > 0:
+            self._serving[1].close()  # type: ignore[index]
 
     def planner(self, config: CondaConfig | None = None) -> Planner:
         from .plans.service import Planner

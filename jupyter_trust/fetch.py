@@ -41,6 +41,27 @@ class Unreachable(FetchError):
     """No HTTP answer at all: DNS, connection refused, TLS failure, timeout."""
 
 
+class NotModified(FetchError):
+    """HTTP 304 to a conditional request: the copy the caller holds is current."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A body and the validators a later conditional request can send (``ETag``, ``Last-Modified``)."""
+
+    data: bytes = field(repr=False)
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def conditional_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
 @dataclass
 class Fetcher:
     """Small urllib-based client. ``proxies`` maps scheme -> proxy URL (conda's ``proxy_servers``)."""
@@ -73,6 +94,8 @@ class Fetcher:
             safe = redact(request.full_url)
             if status == 404:
                 raise NotFound(f"{safe} was not found (HTTP 404)", status=status) from None
+            if status == 304:
+                raise NotModified(f"{safe} is unchanged (HTTP 304)", status=status) from None
             raise FetchError(f"{safe} answered HTTP {status}", status=status) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -87,6 +110,21 @@ class Fetcher:
         deadline: float | None = None,
     ) -> bytes:
         """GET ``url``; raise :class:`TooLarge` as soon as more than ``max_bytes`` arrive."""
+        return self.fetch(url, max_bytes=max_bytes, headers=headers, deadline=deadline).data
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        since: Fetched | None = None,
+    ) -> Fetched:
+        """:meth:`get` with the response's validators; with ``since``, a conditional request that raises
+        :class:`NotModified` when the server says ``since`` is still current."""
+        if since is not None:
+            headers = {**since.conditional_headers(), **(headers or {})}
         timeout = deadline if deadline is not None else self.timeout
         started = time.monotonic()
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, **(headers or {})})
@@ -106,7 +144,7 @@ class Fetcher:
                 if size > max_bytes:
                     raise TooLarge(f"{redact(url)} is larger than the {max_bytes}-byte limit")
                 chunks.append(chunk)
-            return b"".join(chunks)
+            return Fetched(b"".join(chunks), response.headers.get("ETag"), response.headers.get("Last-Modified"))
 
     def head(self, url: str, *, headers: Mapping[str, str] | None = None) -> int:
         """HEAD ``url`` and return the status code (HTTP errors are returned, not raised)."""

@@ -9,8 +9,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import filelock
-
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
@@ -32,11 +30,13 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, rename.
 
     The temporary file is created with ``mode`` from the start (never world-readable, not even
     briefly) and the rename replaces a symlink at ``path`` rather than writing through it.
+    ``durable=False`` skips the fsync, for caches whose content is checked by digest whenever it is used
+    (a file lost to a power cut is downloaded again; a torn one fails its digest check).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +46,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE) -> N
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -79,6 +80,8 @@ def read_private(path: Path, *, max_bytes: int = 1 << 20) -> bytes:
 @contextlib.contextmanager
 def file_lock(path: Path, *, timeout: float = 30.0) -> Iterator[None]:
     """An exclusive cross-process lock (fcntl on POSIX), released when the holder exits or dies."""
+    import filelock  # on first use: its import costs a cold command line more than the lock itself
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with filelock.FileLock(str(path), timeout=timeout, mode=PRIVATE_FILE_MODE):

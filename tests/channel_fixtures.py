@@ -76,9 +76,14 @@ class SignedChannel:
         (path / "conda-meta").mkdir(parents=True, exist_ok=True)
         return path
 
-    def core(self, **policy: object) -> Core:
+    def core(self, *, serving_cache_bytes: int = 0, **policy: object) -> Core:
         values = {"allowed_prefix_roots": [str(self.envs)], **policy}
-        return Core(policy=Policy.load(values), environ=self.environ, work_dir=self.envs.parent / "work")
+        return Core(
+            policy=Policy.load(values),
+            environ=self.environ,
+            work_dir=self.envs.parent / "work",
+            serving_cache_bytes=serving_cache_bytes,
+        )
 
 
 def make_signed_channel(
@@ -108,3 +113,12 @@ def signed_channel(tmp_path: Path):
     channel = make_signed_channel(tmp_path)
     yield channel
     channel.server.stop()
+
+
+@pytest.fixture
+def trust_server(signed_channel, jp_serverapp):
+    """The running server's core pointed at the signed channel (its CONDARC, trust root and env root)."""
+    core = jp_serverapp.web_app.settings["jupyter_trust_core"]
+    core.environ = signed_channel.environ
+    core.policy = Policy.load({"allowed_prefix_roots": [str(signed_channel.envs)]})
+    return signed_channel

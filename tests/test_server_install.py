@@ -5,20 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
 from tornado.httpclient import HTTPClientError
 
 from jupyter_trust.plans.install import prefix_lock
-from jupyter_trust.policy import Policy
-
-
-@pytest.fixture
-def trust_server(signed_channel, jp_serverapp):
-    """The running server's core pointed at the signed channel (its CONDARC, trust root and env root)."""
-    core = jp_serverapp.web_app.settings["jupyter_trust_core"]
-    core.environ = signed_channel.environ
-    core.policy = Policy.load({"allowed_prefix_roots": [str(signed_channel.envs)]})
-    return signed_channel
 
 
 async def call(jp_fetch, method: str, *path: str, body: object = None, expect: int = 200) -> tuple[dict, dict]:

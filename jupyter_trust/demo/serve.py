@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import threading
 import urllib.parse
@@ -12,7 +13,8 @@ class ChannelServer:
     """Serves ``root``; with ``require_token``, only paths under ``/t/<token>/`` are served (others: 403).
 
     Test hooks: :meth:`set_override` serves other bytes or a status code for one path; ``request_log``
-    lists the paths asked for (as received, so tests can check what was sent).
+    lists the paths asked for (as received, so tests can check what was sent) and ``response_log`` the
+    status each got; ``etags = False`` turns conditional answers off.
     """
 
     def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0, require_token: str | None = None) -> None:
@@ -20,7 +22,11 @@ class ChannelServer:
         self.require_token = require_token
         self.overrides: dict[str, bytes | int] = {}
         self.request_log: list[str] = []
+        #: (path, status) of every answer, in order
+        self.response_log: list[tuple[str, int]] = []
         self.delay = 0.0
+        #: answer with an ETag, and 304 to a matching If-None-Match (as package servers and CDNs do)
+        self.etags = True
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -47,7 +53,17 @@ class ChannelServer:
                 if server.delay:
                     threading.Event().wait(server.delay)
                 status, data = self._resolve()
+                etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"' if status == 200 else None
+                if etag and server.etags and self.headers.get("If-None-Match") == etag:
+                    server.response_log.append((urllib.parse.urlsplit(self.path).path, 304))
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                server.response_log.append((urllib.parse.urlsplit(self.path).path, status))
                 self.send_response(status)
+                if etag and server.etags:
+                    self.send_header("ETag", etag)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header(
                     "Content-Type", "application/json" if self.path.endswith(".json") else "application/octet-stream"

@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,10 @@ WORKER = [sys.executable, "-m", "jupyter_trust.engine.worker"]
 
 class EngineError(RuntimeError):
     """The solver or installer failed; the message is safe to show (the worker never sees a token)."""
+
+
+class InvalidSpec(EngineError):
+    """The solver could not parse a package spec (a bad request, not an engine failure)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class LocalRepodata:
 class SolveResult:
     records: list[dict[str, Any]]
     installed: list[dict[str, Any]]
+    #: normalized package names the specs ask for
+    requested: list[str]
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,8 @@ def _reply(stdout: bytes, returncode: int, stderr: bytes) -> dict[str, Any]:
         tail = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {returncode}"]
         raise EngineError(f"the rattler worker failed: {tail[0]}")
     if not reply.get("ok"):
-        raise EngineError(str(reply.get("error") or "the rattler worker failed"))
+        error = InvalidSpec if reply.get("kind") == "spec" else EngineError
+        raise error(str(reply.get("error") or "the rattler worker failed"))
     return reply
 
 
@@ -133,12 +141,47 @@ class Solving:
             self.cancel()
             raise EngineError(f"the rattler worker did not finish within {self.timeout:.0f} s") from None
         reply = _reply(stdout, self._proc.returncode, stderr)
-        return SolveResult(reply["records"], reply["installed"])
+        return SolveResult(reply["records"], reply["installed"], reply["requested"])
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None and self._proc.stdin is not None
 
     def cancel(self) -> None:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
+
+
+class WorkerPool:
+    """One worker process kept started and waiting, for a long-running server: a plan takes it (no
+    interpreter start or rattler import on its path) and :meth:`replenish` starts the next one afterwards.
+    Each worker still serves exactly one request and ends with ``os._exit``; a spare whose parent dies
+    reads end-of-file and exits."""
+
+    def __init__(self) -> None:
+        self._spare: Solving | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self) -> Solving:
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None and spare.alive():
+            return spare
+        return Solving()
+
+    def replenish(self) -> None:
+        with self._lock:
+            if self._closed or (self._spare is not None and self._spare.alive()):
+                return
+            self._spare = Solving()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.cancel()
 
 
 def solve_request(
@@ -158,13 +201,6 @@ def solve(
     specs: Sequence[str], repodata: Sequence[LocalRepodata], *, prefix: str | None = None, timeout: float = 120
 ) -> SolveResult:
     return solve_begin(specs, repodata, prefix=prefix, timeout=timeout).result()
-
-
-async def solve_async(
-    specs: Sequence[str], repodata: Sequence[LocalRepodata], *, prefix: str | None = None, timeout: float = 120
-) -> SolveResult:
-    reply = await _run_async(_solve_request(specs, repodata, prefix, timeout), timeout + 30)
-    return SolveResult(reply["records"], reply["installed"])
 
 
 def installed_records(prefix: str) -> list[dict[str, Any]]:

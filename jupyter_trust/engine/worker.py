@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..plans.specs import SpecError, parse_spec
+
 
 def _record_json(record: Any) -> dict[str, Any]:
     data = json.loads(record.to_json())
@@ -43,12 +45,13 @@ def _sparse(entries: list[dict[str, str]]) -> list[Any]:
 async def _solve(req: dict[str, Any]) -> dict[str, Any]:
     import datetime as dt
 
-    from rattler import MatchSpec, VirtualPackage, solve_with_sparse_repodata
+    from rattler import VirtualPackage, solve_with_sparse_repodata
 
+    parsed = [parse_spec(spec) for spec in req["specs"]]  # SpecError -> reported as kind "spec"
+    requested = {m.name.normalized for m in parsed if m.name is not None}  # type: ignore[attr-defined]
     installed = _installed(req.get("prefix"))
     # Everything already installed stays in the environment (at its locked version unless a request needs
     # another): without its name among the specs the solver would leave it out, i.e. plan to remove it.
-    requested = {MatchSpec(spec).name.normalized for spec in req["specs"] if MatchSpec(spec).name is not None}
     keep = sorted({r.name.normalized for r in installed} - requested)
     records = await solve_with_sparse_repodata(
         [*req["specs"], *keep],
@@ -57,7 +60,11 @@ async def _solve(req: dict[str, Any]) -> dict[str, Any]:
         virtual_packages=VirtualPackage.detect(),
         timeout=dt.timedelta(seconds=float(req.get("timeout", 120))),
     )
-    return {"records": [_record_json(r) for r in records], "installed": [_record_json(r) for r in installed]}
+    return {
+        "records": [_record_json(r) for r in records],
+        "installed": [_record_json(r) for r in installed],
+        "requested": sorted(requested),
+    }
 
 
 async def _link(req: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +129,8 @@ def main() -> None:
         if not isinstance(req, dict) or req.get("op") not in OPS:
             raise ValueError("malformed worker request")
         reply = {"ok": True, **asyncio.run(OPS[req["op"]](req))}
+    except SpecError as exc:
+        reply = {"ok": False, "kind": "spec", "error": str(exc)}
     except Exception as exc:  # reported to the parent as data; the parent decides what to show
         reply = {
             "ok": False,

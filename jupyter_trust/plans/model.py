@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from ..cct.canonical import canonical
@@ -76,8 +77,9 @@ class Plan:
             "warnings": list(self.warnings),
         }
 
-    @property
+    @cached_property
     def id(self) -> str:
+        """sha256 of the canonical content (computed once: the plan is immutable)."""
         return hashlib.sha256(canonical(self.content())).hexdigest()
 
     def to_json(self) -> dict[str, Any]:

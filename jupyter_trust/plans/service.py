@@ -24,13 +24,14 @@ from ..cct.jsonload import loads_repodata
 from ..cct.verify import RecordVerdict, verify_records
 from ..conda.tokens import authenticated_url
 from ..engine import rattler_engine as engine
-from ..fetch import Fetcher, FetchError, NotFound
+from ..fetch import Fetched, Fetcher, FetchError, NotFound, NotModified
 from ..fsutil import atomic_write, ensure_private_dir
 from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
 from .model import Plan, PlannedPackage, RepodataDigest
-from .specs import spec_names, validate_specs
+from .repodata_cache import CachedCapture, RepodataCache
+from .specs import SpecError, check_specs
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
 
@@ -77,6 +78,10 @@ class PlanContext:
     fetcher: Fetcher
     work_dir: Path
     platform_subdirs: Sequence[str] = field(default_factory=lambda: (current_subdir(), "noarch"))
+    #: a long-running server's captures, reused on the channel's 304 (None: always download)
+    repodata_cache: RepodataCache | None = None
+    #: a long-running server's pre-started solver processes (None: start one per plan)
+    workers: engine.WorkerPool | None = None
 
     def redactor(self) -> Redactor:
         token = self.token()
@@ -138,16 +143,40 @@ class ChannelReader:
     def capture(self, channel: str, subdir: str) -> CapturedRepodata | None:
         url = f"{channel.rstrip('/')}/{subdir}/repodata.json"
         limit = self.ctx.policy.repodata_max_bytes
+        cache = self.ctx.repodata_cache
+        cached = cache.get(url) if cache is not None else None
+        if cached is not None and (cached.captured.max_bytes != limit or not cached.captured.path.is_file()):
+            cached = None
         try:
-            data = self.ctx.fetcher.get(self.url(url), max_bytes=limit)
+            fetched = self._fetch(url, limit, cached)
         except NotFound:
             return None
         except FetchError as exc:
             raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
+        if fetched is None:
+            assert cached is not None
+            return cached.captured
+        captured = self._keep(channel, subdir, url, fetched.data, limit)
+        if cache is not None:
+            cache.put(url, captured, fetched)
+        return captured
+
+    def _fetch(self, url: str, limit: int, cached: CachedCapture | None) -> Fetched | None:
+        """The repodata, or None when the channel answers 304 to the cached capture's validators."""
+        try:
+            return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=cached.validators if cached else None)
+        except NotModified:
+            if cached is not None:
+                return None
+        return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit)  # a 304 we did not ask for
+
+    def _keep(self, channel: str, subdir: str, url: str, data: bytes, limit: int) -> CapturedRepodata:
         digest = hashlib.sha256(data).hexdigest()
         path = self.dir / f"{digest}.json"
-        if not path.exists():
-            atomic_write(path, data)
+        if not path.is_file() or path.stat().st_size != len(data):
+            # Content-addressed, and the solver's reading of it must match the verified bytes record by
+            # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
+            atomic_write(path, data, durable=False)
         return CapturedRepodata(channel, subdir, url, digest, path, data, limit)
 
     def capture_all(self) -> list[CapturedRepodata]:
@@ -239,37 +268,38 @@ class Planner:
     # -- planning --------------------------------------------------------------------------------
     def _prepare(self, specs: Sequence[str]) -> tuple[list[str], TrustState, list[CapturedRepodata]]:
         allowed = [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
-        clean = validate_specs(specs, allowed_channels=allowed)
+        clean = check_specs(specs, allowed_channels=allowed)
         state = self.ctx.trust_store.refresh()
         captured = ChannelReader(self.ctx).capture_all()
         return clean, state, captured
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
-        worker = engine.Solving()  # its interpreter and rattler load while the trust chain and repodata arrive
+        # A solver process already running (a server's spare), or one started now: either way its
+        # interpreter and rattler load while the trust chain and repodata arrive.
+        pool = self.ctx.workers
+        worker = pool.take() if pool is not None else engine.Solving()
         try:
             clean, state, captured = self._prepare(specs)
             worker.send(engine.solve_request(clean, [c.local() for c in captured], prefix=str(prefix)))
             parse_all(captured)  # the repodata is parsed here while the worker solves
             result = worker.result()
         except engine.EngineError as exc:
-            raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
+            raise self._engine_error(exc) from None
         finally:
             worker.cancel()
+            if pool is not None:
+                pool.replenish()  # the next spare starts once this solve is over, not competing with it
         return self._finish(clean, prefix, state, captured, result)
 
     async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
-        clean, state, captured = await asyncio.to_thread(self._prepare, specs)
-        solve = asyncio.ensure_future(engine.solve_async(clean, [c.local() for c in captured], prefix=str(prefix)))
-        try:
-            await asyncio.to_thread(parse_all, captured)
-        except BaseException:
-            solve.cancel()
-            raise
-        try:
-            result = await solve
-        except engine.EngineError as exc:
-            raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
-        return await asyncio.to_thread(self._finish, clean, prefix, state, captured, result)
+        """:meth:`plan` off the event loop (downloads, parse and the wait for the solver all block)."""
+        return await asyncio.to_thread(self.plan, specs, prefix)
+
+    def _engine_error(self, exc: engine.EngineError) -> Exception:
+        """A spec the solver could not parse is the caller's mistake (SpecError, a 400); anything else is an
+        engine failure. Either text is redacted of the token."""
+        message = self.ctx.redactor()(str(exc))
+        return SpecError(message) if isinstance(exc, engine.InvalidSpec) else engine.EngineError(message)
 
     def _finish(
         self,
@@ -300,7 +330,7 @@ class Planner:
         verdicts = verdicts_for(list(by_channel.values()), state, wanted)
 
         allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
-        requested = spec_names(specs)
+        requested = set(result.requested)
         packages: list[PlannedPackage] = []
         reasons: list[str] = []
         for record, action, previous in changes:

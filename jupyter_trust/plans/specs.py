@@ -20,15 +20,15 @@ def _show(spec: str) -> str:
     return repr(spec[:80])
 
 
-def validate_specs(specs: Sequence[str], *, allowed_channels: Sequence[str] = ()) -> list[str]:
+def check_specs(specs: Sequence[str], *, allowed_channels: Sequence[str] = ()) -> list[str]:
+    """Every refusal that needs no match-spec parser (the planner's solver parses each spec, see
+    :func:`validate_specs`); returns the specs stripped."""
     if isinstance(specs, str) or not isinstance(specs, Sequence):
         raise SpecError("specs must be a list of package specs")
     if not specs:
         raise SpecError("give at least one package spec")
     if len(specs) > MAX_SPECS:
         raise SpecError(f"at most {MAX_SPECS} package specs per plan")
-    from rattler import MatchSpec
-
     out = []
     for spec in specs:
         if not isinstance(spec, str):
@@ -53,20 +53,24 @@ def validate_specs(specs: Sequence[str], *, allowed_channels: Sequence[str] = ()
             channel = clean.split("::", 1)[0]
             if channel not in allowed_channels:
                 raise SpecError(f"{_show(spec)}: channel {channel!r} is not one of the allowed channels")
-        try:
-            MatchSpec(clean)
-        except Exception as exc:
-            raise SpecError(f"{_show(spec)}: not a valid package spec ({exc})") from None
         out.append(clean)
     return out
 
 
-def spec_names(specs: Sequence[str]) -> set[str]:
+def parse_spec(spec: str) -> object:
+    """The spec as a rattler ``MatchSpec``, or :class:`SpecError`. Runs where rattler is loaded anyway: the
+    planner's solver process (so a CLI plan never imports rattler itself), and :func:`validate_specs`."""
     from rattler import MatchSpec
 
-    names = set()
-    for spec in specs:
-        name = MatchSpec(spec).name
-        if name is not None:
-            names.add(name.normalized)
-    return names
+    try:
+        return MatchSpec(spec)
+    except Exception as exc:
+        raise SpecError(f"{_show(spec)}: not a valid package spec ({exc})") from None
+
+
+def validate_specs(specs: Sequence[str], *, allowed_channels: Sequence[str] = ()) -> list[str]:
+    """:func:`check_specs`, then every spec parsed (:func:`parse_spec`): the whole validation in-process."""
+    clean = check_specs(specs, allowed_channels=allowed_channels)
+    for spec in clean:
+        parse_spec(spec)
+    return clean

@@ -71,6 +71,12 @@ class JupyterTrustApp(ExtensionApp):
         config=True
     )
     repodata_max_bytes = Int(None, allow_none=True, help="Largest repodata.json accepted, in bytes.").tag(config=True)
+    repodata_cache_bytes = Int(
+        64 << 20,
+        help="Raw repodata bytes this server keeps in memory between plans, reused when the channel answers "
+        "304 Not Modified (parsed, about 3.5 times as much memory); 0 turns the cache and the spare solver "
+        "process off.",
+    ).tag(config=True)
 
     def configured_policy_values(self) -> dict[str, Any]:
         section = {name: getattr(self, name, None) for name in DEFAULTS}
@@ -79,7 +85,7 @@ class JupyterTrustApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         policy = Policy.load(self.configured_policy_values())
-        core = Core(policy=policy, server_prefix=Path(sys.prefix))
+        core = Core(policy=policy, server_prefix=Path(sys.prefix), serving_cache_bytes=self.repodata_cache_bytes)
         token = core.tokens().read()
         redactor = Redactor([token] if token else [])
         tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer, redactor=redactor)
@@ -90,3 +96,8 @@ class JupyterTrustApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)
+
+    async def stop_extension(self) -> None:
+        core = self.settings.get("jupyter_trust_core")
+        if isinstance(core, Core):
+            core.close()
