@@ -163,6 +163,8 @@ class Core:
             repo_url=repo_url(self.environ),
             fetcher=config.fetcher(),
             work_dir=self.private_work_dir(),
+            conda_executable=self.conda.executable,
+            environ=self.environ,
         )
 
     def planner(self, config: CondaConfig | None = None) -> Planner:

@@ -11,6 +11,7 @@ per policy, unrequested downgrades block. The plan and its repodata are stored s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -22,7 +23,9 @@ from typing import Any
 from ..cct.errors import CCTError
 from ..cct.jsonload import loads_repodata
 from ..cct.verify import RecordVerdict, verify_records
+from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
+from ..engine import conda_engine
 from ..engine import rattler_engine as engine
 from ..fetch import Fetcher, FetchError, NotFound
 from ..fsutil import atomic_write, ensure_private_dir
@@ -41,6 +44,10 @@ class PlanError(Exception):
 
 class ChannelUnavailable(PlanError):
     """A channel's repodata could not be downloaded."""
+
+
+class EngineUnavailable(PlanError):
+    """The configured engine cannot run here (e.g. ``engine: conda`` without a conda executable)."""
 
 
 _MACHINES = {
@@ -77,6 +84,24 @@ class PlanContext:
     fetcher: Fetcher
     work_dir: Path
     platform_subdirs: Sequence[str] = field(default_factory=lambda: (current_subdir(), "noarch"))
+    #: the conda executable found (``Core.conda``), for ``engine: conda``
+    conda_executable: str | None = None
+    #: the environment child processes are derived from (secrets removed); None = this process's
+    environ: Mapping[str, str] | None = None
+
+    def engine(self) -> str:
+        """The engine a plan uses: ``conda`` when configured (and found), else rattler (``auto`` = rattler)."""
+        if self.policy.engine != "conda":
+            return "rattler"
+        if not self.conda_executable:
+            raise EngineUnavailable(
+                "the policy selects the conda engine ('engine: conda'), but no conda executable was found "
+                "(CONDA_EXE, MAMBA_EXE, beside this Python, or on PATH); install conda or choose 'rattler'"
+            )
+        return "conda"
+
+    def child_environ(self) -> dict[str, str]:
+        return child_environ(self.environ, also_strip=[self.policy.token_env_var])
 
     def redactor(self) -> Redactor:
         token = self.token()
@@ -237,14 +262,21 @@ class Planner:
         return ensure_private_dir(self.ctx.work_dir / "plans")
 
     # -- planning --------------------------------------------------------------------------------
-    def _prepare(self, specs: Sequence[str]) -> tuple[list[str], TrustState, list[CapturedRepodata]]:
+    def _validate(self, specs: Sequence[str]) -> list[str]:
         allowed = [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
-        clean = validate_specs(specs, allowed_channels=allowed)
+        return validate_specs(specs, allowed_channels=allowed)
+
+    def _capture(self) -> tuple[TrustState, list[CapturedRepodata]]:
         state = self.ctx.trust_store.refresh()
-        captured = ChannelReader(self.ctx).capture_all()
-        return clean, state, captured
+        return state, ChannelReader(self.ctx).capture_all()
+
+    def _prepare(self, specs: Sequence[str]) -> tuple[list[str], TrustState, list[CapturedRepodata]]:
+        clean = self._validate(specs)
+        return (clean, *self._capture())
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
+        if self.ctx.engine() == "conda":
+            return self._plan_conda(specs, prefix)
         worker = engine.Solving()  # its interpreter and rattler load while the trust chain and repodata arrive
         try:
             clean, state, captured = self._prepare(specs)
@@ -258,6 +290,8 @@ class Planner:
         return self._finish(clean, prefix, state, captured, result)
 
     async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
+        if self.ctx.engine() == "conda":
+            return await self._plan_conda_async(specs, prefix)
         clean, state, captured = await asyncio.to_thread(self._prepare, specs)
         solve = asyncio.ensure_future(engine.solve_async(clean, [c.local() for c in captured], prefix=str(prefix)))
         try:
@@ -269,6 +303,59 @@ class Planner:
             result = await solve
         except engine.EngineError as exc:
             raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
+        return await asyncio.to_thread(self._finish, clean, prefix, state, captured, result)
+
+    # -- the conda engine: conda solves, our capture is what gets verified ----------------------------
+    def _conda_call(self, specs: list[str], prefix: Path) -> conda_engine.CondaCall:
+        assert self.ctx.conda_executable
+        return conda_engine.CondaCall(
+            executable=self.ctx.conda_executable,
+            specs=tuple(specs),
+            channels=tuple(url for _, url in self.ctx.channels),
+            prefix=str(prefix),
+            env=self.ctx.child_environ(),
+            timeout=conda_engine.DEFAULT_TIMEOUT,
+        )
+
+    def _conda_result(
+        self, dry: conda_engine.DryRun, captured: list[CapturedRepodata], prefix: Path
+    ) -> engine.SolveResult:
+        return conda_engine.solve_result(
+            dry,
+            channels=[url for _, url in self.ctx.channels],
+            documents={(c.channel.rstrip("/"), c.subdir): c.document for c in captured},
+            installed=conda_engine.prefix_records(prefix),
+        )
+
+    def _plan_conda(self, specs: Sequence[str], prefix: Path) -> Plan:
+        clean = self._validate(specs)
+        child = conda_engine.start(self._conda_call(clean, prefix))  # conda solves while we capture
+        try:
+            state, captured = self._capture()
+            parse_all(captured)
+            dry = conda_engine.answer(child.result())
+            result = self._conda_result(dry, captured, prefix)
+        except engine.EngineError as exc:
+            raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
+        finally:
+            child.cancel()
+        return self._finish(clean, prefix, state, captured, result)
+
+    async def _plan_conda_async(self, specs: Sequence[str], prefix: Path) -> Plan:
+        clean = self._validate(specs)
+        solve = asyncio.ensure_future(conda_engine.solve_async(self._conda_call(clean, prefix)))
+        try:
+            state, captured = await asyncio.to_thread(self._capture)
+            await asyncio.to_thread(parse_all, captured)
+            dry = await solve
+            result = await asyncio.to_thread(self._conda_result, dry, captured, prefix)
+        except engine.EngineError as exc:
+            raise engine.EngineError(self.ctx.redactor()(str(exc))) from None
+        finally:
+            if not solve.done():
+                solve.cancel()  # kills conda
+            with contextlib.suppress(BaseException):
+                await solve  # reaped (and any exception of it retrieved)
         return await asyncio.to_thread(self._finish, clean, prefix, state, captured, result)
 
     def _finish(
