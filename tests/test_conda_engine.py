@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from channel_fixtures import tree_digest
+from channel_fixtures import make_signed_channel, tree_digest
+from engine_fixtures import make_conda_standin
 
+from jupyter_trust.demo.build import PackageSpec
 from jupyter_trust.engine import conda_engine
 from jupyter_trust.engine.base import Completed, EngineError
 from jupyter_trust.plans.install import InstallRefused
@@ -25,8 +27,8 @@ UNSIGNED, TAMPERED = "unsigned-extra-1.0-0.conda", "tampered-tool-1.0-0.conda"
 TOKEN = "tok-CONDA-SENTINEL-8d1e4f"
 
 
-def summary(plan) -> set[tuple[str, str, str, str, int]]:
-    return {(p.filename, p.verdict, p.action, p.sha256, p.size) for p in plan.packages}
+def summary(plan) -> set[tuple[object, ...]]:
+    return {(p.filename, p.verdict, p.action, p.sha256, p.size, p.url, p.previous_version) for p in plan.packages}
 
 
 def verdicts(plan) -> dict[str, str]:
@@ -69,6 +71,24 @@ def test_installed_packages_are_kept_and_cached_packages_need_no_fetch(conda_cha
     conda_channel.standin.behave(drop_fetch=["trusty-lib"])  # conda had it in its package cache
     plan = core.planner().plan(["trusty-lib"], prefix)
     assert [(p.filename, p.action, p.verdict) for p in plan.packages] == [(LIB, "install", "trusted")]
+
+
+def test_an_update_unlinks_the_old_record_like_rattler(tmp_path):
+    packages = [PackageSpec("trusty-lib", "1.0"), PackageSpec("trusty-lib", "2.0")]
+    channel = make_signed_channel(tmp_path, packages=packages, tamper=())
+    try:
+        channel.environ["CONDA_EXE"] = str(make_conda_standin(tmp_path / "conda").exe)
+        core, prefix = channel.core(engine="conda"), channel.prefix()
+        core.installer().apply(core.planner().plan(["trusty-lib ==1.0"], prefix))
+        plan = core.planner().plan(["trusty-lib >=2"], prefix)
+        assert [(p.filename, p.action, p.previous_version) for p in plan.packages] == [
+            ("trusty-lib-2.0-0.conda", "update", "1.0")
+        ]
+        assert summary(plan) == summary(channel.core().planner().plan(["trusty-lib >=2"], prefix))
+        core.installer().apply(plan)
+        assert {p.name for p in (prefix / "conda-meta").glob("*.json")} == {"trusty-lib-2.0-0.json"}
+    finally:
+        channel.server.stop()
 
 
 def test_a_new_prefix_is_planned_with_create(conda_channel):
