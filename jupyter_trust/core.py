@@ -170,6 +170,8 @@ class Core:
             work_dir=self.private_work_dir(),
             repodata_cache=self._serving[0] if self._serving else None,
             workers=self._serving[1] if self._serving else None,
+            conda_executable=self.conda.executable,
+            environ=self.environ,
         )
 
     @cached_property

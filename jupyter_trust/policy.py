@@ -81,7 +81,8 @@ DEFAULTS: dict[str, Any] = {
     "allow_server_prefix": True,
     # Explicit trust anchor (a 1.root.json); None = discovery (JUPYTER_TRUST_ROOT, conda, shipped root).
     "trust_root": None,
-    # Solver/installer engine. Only rattler exists so far (a conda engine is planned).
+    # Solver engine: rattler, conda (conda --dry-run solves; our captured repodata is verified and rattler installs,
+    # as always), or auto (= rattler).
     "engine": "rattler",
     # Largest repodata.json accepted, in bytes.
     "repodata_max_bytes": 256 * 1024 * 1024,
@@ -90,7 +91,7 @@ DEFAULTS: dict[str, Any] = {
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "expiry": ("warn", "block"),
     "unsigned": ("allow", "warn", "block"),
-    "engine": ("rattler",),
+    "engine": ("rattler", "conda", "auto"),
 }
 
 

@@ -87,7 +87,7 @@ class Status:
                 if token.get("present")
                 else "not set",
             ),
-            ("Engine", str(self.engine.get("name"))),
+            ("Engine", _engine_line(self.engine)),
         ]
         for name, value in self.policy.items():
             if value.get("locked"):
@@ -117,6 +117,32 @@ class Status:
         )
 
 
+def _engine_line(engine: Mapping[str, Any]) -> str:
+    line = f"{engine.get('name')} (plans solved by {engine.get('effective') or 'nothing'}; available: "
+    line += ", ".join(engine.get("available") or []) + ")"
+    return line + (f"; {engine['error']}" if engine.get("error") else "")
+
+
+def engine_status(core: Core) -> dict[str, Any]:
+    """The configured engine, what a plan would use, the conda executable found and the engines available."""
+    value = core.policy.get("engine")
+    conda = core.conda
+    available = ["rattler"] + (["conda"] if conda.executable else [])
+    error = None
+    effective: str | None = "conda" if value.value == "conda" else "rattler"
+    if value.value == "conda" and not conda.executable:
+        effective, error = None, "engine 'conda' is configured but no conda executable was found: plans will be refused"
+    return {
+        "name": value.value,
+        "effective": effective,
+        "available": available,
+        "conda": {"executable": conda.executable, "version": conda.version},
+        "locked": value.locked,
+        "source": value.source,
+        "error": error,
+    }
+
+
 def build_status(
     core: Core,
     *,
@@ -137,6 +163,9 @@ def build_status(
     except Exception as exc:  # a broken anchor must still produce a status
         trust = {"metadata_url": None, "anchor": None, "root": None, "key_mgr": None, "error": str(exc)}
         warnings.append(f"trust metadata unavailable: {exc}")
+    engine = engine_status(core)
+    if engine["error"]:
+        warnings.append(engine["error"])
     if not verification.get("enabled"):
         warnings.insert(0, "Signature verification is OFF: conda installs packages without checking signatures.")
     elif not verification.get("metadata_url"):
@@ -150,7 +179,7 @@ def build_status(
         channels=[{"name": name, "url": url} for name, url in config.channel_urls()],
         token=core.tokens().info().to_json(),
         policy=core.policy.to_json(),
-        engine={"name": core.policy.engine, "available": ["rattler"]},
+        engine=engine,
         warnings=warnings,
         interrupted_tasks=list(interrupted() if interrupted else []),
     )

@@ -81,6 +81,16 @@ def authenticated_url(url: str, token: str | None, *, repo_url: str) -> str:
     return urllib.parse.urlunsplit((target.scheme, target.netloc, f"/t/{token}{target.path}", target.query, ""))
 
 
+_TOKEN_SEGMENT = re.compile(r"^/t/[^/]*(?=/|$)")
+
+
+def token_free_url(url: str) -> str:
+    """``url`` without conda's ``/t/<token>`` path segment and without user info (what may be shown or passed on)."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit((parts.scheme, netloc, _TOKEN_SEGMENT.sub("", parts.path), parts.query, ""))
+
+
 @dataclass(frozen=True)
 class TokenInfo:
     present: bool

@@ -6,9 +6,7 @@ on stdin and an environment without Hub, Jupyter or Anaconda secrets.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
@@ -16,34 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..childenv import child_environ
+from .base import Child, EngineError, InvalidSpec, LocalRepodata, SolveResult, run, run_async
+
+__all__ = ["EngineError", "InvalidSpec", "LinkArtifact", "LocalRepodata", "SolveResult", "Solving", "WorkerPool"]
 
 WORKER = [sys.executable, "-m", "jupyter_trust.engine.worker"]
-
-
-class EngineError(RuntimeError):
-    """The solver or installer failed; the message is safe to show (the worker never sees a token)."""
-
-
-class InvalidSpec(EngineError):
-    """The solver could not parse a package spec (a bad request, not an engine failure)."""
-
-
-@dataclass(frozen=True)
-class LocalRepodata:
-    channel: str
-    subdir: str
-    path: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"channel": self.channel, "subdir": self.subdir, "path": self.path}
-
-
-@dataclass(frozen=True)
-class SolveResult:
-    records: list[dict[str, Any]]
-    installed: list[dict[str, Any]]
-    #: normalized package names the specs ask for
-    requested: list[str]
+LABEL = "the rattler worker"
 
 
 @dataclass(frozen=True)
@@ -78,33 +54,13 @@ def _reply(stdout: bytes, returncode: int, stderr: bytes) -> dict[str, Any]:
 
 
 def _run(request: dict[str, Any], timeout: float) -> dict[str, Any]:
-    try:
-        out = subprocess.run(
-            WORKER, input=json.dumps(request).encode(), capture_output=True, env=child_environ(), timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        raise EngineError(f"the rattler worker did not finish within {timeout:.0f} s") from None
+    out = run(WORKER, input=json.dumps(request).encode(), env=child_environ(), timeout=timeout, label=LABEL)
     return _reply(out.stdout, out.returncode, out.stderr)
 
 
 async def _run_async(request: dict[str, Any], timeout: float) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
-        *WORKER,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=child_environ(),
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(proc.communicate(json.dumps(request).encode()), timeout)
-    except (asyncio.CancelledError, asyncio.TimeoutError) as exc:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
-        if isinstance(exc, asyncio.TimeoutError):
-            raise EngineError(f"the rattler worker did not finish within {timeout:.0f} s") from None
-        raise
-    return _reply(stdout, proc.returncode or 0, stderr)
+    out = await run_async(WORKER, input=json.dumps(request).encode(), env=child_environ(), timeout=timeout, label=LABEL)
+    return _reply(out.stdout, out.returncode, out.stderr)
 
 
 def _solve_request(specs: Sequence[str], repodata: Sequence[LocalRepodata], prefix: str | None, timeout: float) -> dict:
@@ -123,33 +79,23 @@ class Solving:
 
     def __init__(self, timeout: float = 150) -> None:
         self.timeout = timeout
-        self._proc = subprocess.Popen(
-            WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_environ()
-        )
+        self._child = Child(WORKER, env=child_environ(), timeout=timeout, label=LABEL)
 
     def send(self, request: dict[str, Any]) -> Solving:
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps(request).encode())  # small: never fills the pipe
-        self._proc.stdin.close()
-        self._proc.stdin = None  # communicate() must not touch the closed pipe
+        self._child.send(json.dumps(request).encode())
         return self
 
     def result(self) -> SolveResult:
-        try:
-            stdout, stderr = self._proc.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self.cancel()
-            raise EngineError(f"the rattler worker did not finish within {self.timeout:.0f} s") from None
-        reply = _reply(stdout, self._proc.returncode, stderr)
+        out = self._child.result()
+        reply = _reply(out.stdout, out.returncode, out.stderr)
         return SolveResult(reply["records"], reply["installed"], reply["requested"])
 
     def alive(self) -> bool:
-        return self._proc.poll() is None and self._proc.stdin is not None
+        """Started, not yet sent a request, and still running (a spare that can be used)."""
+        return self._child.proc.poll() is None and self._child.proc.stdin is not None
 
     def cancel(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
+        self._child.cancel()
 
 
 class WorkerPool:

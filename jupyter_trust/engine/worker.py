@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..plans.specs import SpecError, parse_spec
+from ..plans.specs import SpecError, spec_names
 
 
 def _record_json(record: Any) -> dict[str, Any]:
@@ -47,12 +47,11 @@ async def _solve(req: dict[str, Any]) -> dict[str, Any]:
 
     from rattler import VirtualPackage, solve_with_sparse_repodata
 
-    parsed = [parse_spec(spec) for spec in req["specs"]]  # SpecError -> reported as kind "spec"
-    requested = {m.name.normalized for m in parsed if m.name is not None}  # type: ignore[attr-defined]
+    requested = spec_names(req["specs"])  # SpecError -> reported as kind "spec"
     installed = _installed(req.get("prefix"))
     # Everything already installed stays in the environment (at its locked version unless a request needs
     # another): without its name among the specs the solver would leave it out, i.e. plan to remove it.
-    keep = sorted({r.name.normalized for r in installed} - requested)
+    keep = sorted({r.name.normalized for r in installed} - set(requested))
     records = await solve_with_sparse_repodata(
         [*req["specs"], *keep],
         _sparse(req["repodata"]),
@@ -63,7 +62,7 @@ async def _solve(req: dict[str, Any]) -> dict[str, Any]:
     return {
         "records": [_record_json(r) for r in records],
         "installed": [_record_json(r) for r in installed],
-        "requested": sorted(requested),
+        "requested": requested,
     }
 
 

@@ -11,6 +11,7 @@ per policy, unrequested downgrades block. The plan and its repodata are stored s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -22,7 +23,9 @@ from typing import Any
 from ..cct.errors import CCTError
 from ..cct.jsonload import loads_repodata
 from ..cct.verify import RecordVerdict, verify_records
+from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
+from ..engine import conda_engine
 from ..engine import rattler_engine as engine
 from ..fetch import Fetched, Fetcher, FetchError, NotFound, NotModified
 from ..fsutil import atomic_write, ensure_private_dir
@@ -31,7 +34,7 @@ from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
-from .specs import SpecError, check_specs
+from .specs import SpecError, check_specs, spec_names, validate_specs
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
 
@@ -42,6 +45,10 @@ class PlanError(Exception):
 
 class ChannelUnavailable(PlanError):
     """A channel's repodata could not be downloaded."""
+
+
+class EngineUnavailable(PlanError):
+    """The configured engine cannot run here (e.g. ``engine: conda`` without a conda executable)."""
 
 
 _MACHINES = {
@@ -82,6 +89,24 @@ class PlanContext:
     repodata_cache: RepodataCache | None = None
     #: a long-running server's pre-started solver processes (None: start one per plan)
     workers: engine.WorkerPool | None = None
+    #: the conda executable found (``Core.conda``), for ``engine: conda``
+    conda_executable: str | None = None
+    #: the environment child processes are derived from (secrets removed); None = this process's
+    environ: Mapping[str, str] | None = None
+
+    def engine(self) -> str:
+        """The engine a plan uses: ``conda`` when configured (and found), else rattler (``auto`` = rattler)."""
+        if self.policy.engine != "conda":
+            return "rattler"
+        if not self.conda_executable:
+            raise EngineUnavailable(
+                "the policy selects the conda engine ('engine: conda'), but no conda executable was found "
+                "(CONDA_EXE, MAMBA_EXE, beside this Python, or on PATH); install conda or choose 'rattler'"
+            )
+        return "conda"
+
+    def child_environ(self) -> dict[str, str]:
+        return child_environ(self.environ, also_strip=[self.policy.token_env_var])
 
     def redactor(self) -> Redactor:
         token = self.token()
@@ -266,20 +291,24 @@ class Planner:
         return ensure_private_dir(self.ctx.work_dir / "plans")
 
     # -- planning --------------------------------------------------------------------------------
-    def _prepare(self, specs: Sequence[str]) -> tuple[list[str], TrustState, list[CapturedRepodata]]:
-        allowed = [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
-        clean = check_specs(specs, allowed_channels=allowed)
+    def _allowed_channels(self) -> list[str]:
+        return [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
+
+    def _capture(self) -> tuple[TrustState, list[CapturedRepodata]]:
         state = self.ctx.trust_store.refresh()
-        captured = ChannelReader(self.ctx).capture_all()
-        return clean, state, captured
+        return state, ChannelReader(self.ctx).capture_all()
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
+        if self.ctx.engine() == "conda":
+            return self._plan_conda(specs, prefix)
         # A solver process already running (a server's spare), or one started now: either way its
         # interpreter and rattler load while the trust chain and repodata arrive.
         pool = self.ctx.workers
         worker = pool.take() if pool is not None else engine.Solving()
         try:
-            clean, state, captured = self._prepare(specs)
+            # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
+            clean = check_specs(specs, allowed_channels=self._allowed_channels())
+            state, captured = self._capture()
             worker.send(engine.solve_request(clean, [c.local() for c in captured], prefix=str(prefix)))
             parse_all(captured)  # the repodata is parsed here while the worker solves
             result = worker.result()
@@ -293,6 +322,8 @@ class Planner:
 
     async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
         """:meth:`plan` off the event loop (downloads, parse and the wait for the solver all block)."""
+        if self.ctx.engine() == "conda":
+            return await self._plan_conda_async(specs, prefix)
         return await asyncio.to_thread(self.plan, specs, prefix)
 
     def _engine_error(self, exc: engine.EngineError) -> Exception:
@@ -300,6 +331,60 @@ class Planner:
         engine failure. Either text is redacted of the token."""
         message = self.ctx.redactor()(str(exc))
         return SpecError(message) if isinstance(exc, engine.InvalidSpec) else engine.EngineError(message)
+
+    # -- the conda engine: conda solves, our capture is what gets verified ----------------------------
+    def _conda_call(self, specs: list[str], prefix: Path) -> conda_engine.CondaCall:
+        assert self.ctx.conda_executable
+        return conda_engine.CondaCall(
+            executable=self.ctx.conda_executable,
+            specs=tuple(specs),
+            channels=tuple(url for _, url in self.ctx.channels),
+            prefix=str(prefix),
+            env=self.ctx.child_environ(),
+            timeout=conda_engine.DEFAULT_TIMEOUT,
+        )
+
+    def _conda_result(
+        self, dry: conda_engine.DryRun, specs: list[str], captured: list[CapturedRepodata], prefix: Path
+    ) -> engine.SolveResult:
+        return conda_engine.solve_result(
+            dry,
+            channels=[url for _, url in self.ctx.channels],
+            documents={(c.channel.rstrip("/"), c.subdir): c.document for c in captured},
+            installed=conda_engine.prefix_records(prefix),
+            requested=spec_names(specs),
+        )
+
+    def _plan_conda(self, specs: Sequence[str], prefix: Path) -> Plan:
+        clean = validate_specs(specs, allowed_channels=self._allowed_channels())
+        child = conda_engine.start(self._conda_call(clean, prefix))  # conda solves while we capture
+        try:
+            state, captured = self._capture()
+            parse_all(captured)
+            dry = conda_engine.answer(child.result())
+            result = self._conda_result(dry, clean, captured, prefix)
+        except engine.EngineError as exc:
+            raise self._engine_error(exc) from None
+        finally:
+            child.cancel()
+        return self._finish(clean, prefix, state, captured, result)
+
+    async def _plan_conda_async(self, specs: Sequence[str], prefix: Path) -> Plan:
+        clean = validate_specs(specs, allowed_channels=self._allowed_channels())
+        solve = asyncio.ensure_future(conda_engine.solve_async(self._conda_call(clean, prefix)))
+        try:
+            state, captured = await asyncio.to_thread(self._capture)
+            await asyncio.to_thread(parse_all, captured)
+            dry = await solve
+            result = await asyncio.to_thread(self._conda_result, dry, clean, captured, prefix)
+        except engine.EngineError as exc:
+            raise self._engine_error(exc) from None
+        finally:
+            if not solve.done():
+                solve.cancel()  # kills conda
+            with contextlib.suppress(BaseException):
+                await solve  # reaped (and any exception of it retrieved)
+        return await asyncio.to_thread(self._finish, clean, prefix, state, captured, result)
 
     def _finish(
         self,

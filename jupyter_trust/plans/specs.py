@@ -74,3 +74,9 @@ def validate_specs(specs: Sequence[str], *, allowed_channels: Sequence[str] = ()
     for spec in clean:
         parse_spec(spec)
     return clean
+
+
+def spec_names(specs: Sequence[str]) -> list[str]:
+    """The normalized package names ``specs`` ask for (each parsed with :func:`parse_spec`)."""
+    names = {getattr(parse_spec(spec), "name", None) for spec in specs}
+    return sorted(name.normalized for name in names if name is not None)

@@ -67,9 +67,14 @@ class JupyterTrustApp(ExtensionApp):
     trust_root = Unicode(None, allow_none=True, help="Path of the trusted root (N.root.json) to anchor the chain.").tag(
         config=True
     )
-    engine = Enum(["rattler"], None, allow_none=True, help="Planning/install engine (only 'rattler' so far).").tag(
-        config=True
-    )
+    engine = Enum(
+        ["rattler", "conda", "auto"],
+        None,
+        allow_none=True,
+        help="Solver engine for plans: 'rattler' (default), 'conda' (conda install|create --dry-run --json solves; "
+        "every record it plans is verified from the repodata jupyter_trust captured, and installs always go "
+        "through the verifying rattler installer, never conda) or 'auto' (= rattler).",
+    ).tag(config=True)
     repodata_max_bytes = Int(None, allow_none=True, help="Largest repodata.json accepted, in bytes.").tag(config=True)
     repodata_cache_bytes = Int(
         64 << 20,

@@ -63,9 +63,23 @@ export interface IStatus {
   channels: { name: string; url: string }[];
   token: ITokenInfo;
   policy: { [name: string]: IPolicyValue };
-  engine: { name: string; available: string[] };
+  engine: IEngineStatus;
   warnings: string[];
   interrupted_tasks: ITask[];
+}
+
+/**
+ * The solver engine: the configured one, the one plans use (null when it cannot run, see `error`), the
+ * engines available here and the conda executable found. Installs always use the verifying rattler installer.
+ */
+export interface IEngineStatus {
+  name: 'rattler' | 'conda' | 'auto' | string;
+  effective: string | null;
+  available: string[];
+  conda: { executable: string | null; version: string | null };
+  locked: boolean;
+  source: string;
+  error: string | null;
 }
 
 export interface ISettingsResult {

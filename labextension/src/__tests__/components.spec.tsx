@@ -92,7 +92,15 @@ function status(overrides: Partial<IStatus> = {}): IStatus {
       allow_user_token: { value: true, locked: false, source: 'default' },
       unsigned: { value: 'block', locked: true, source: '/etc/jupyter/jupyter_server_config.json' }
     },
-    engine: { name: 'rattler', available: ['rattler'] },
+    engine: {
+      name: 'rattler',
+      effective: 'rattler',
+      available: ['rattler'],
+      conda: { executable: null, version: null },
+      locked: false,
+      source: 'default',
+      error: null
+    },
     warnings: [evil],
     interrupted_tasks: [],
     ...overrides
@@ -157,6 +165,41 @@ describe('StatusView', () => {
     expect(locked?.querySelector('.jp-TrustPanel-lock')).not.toBeNull();
     expect(host.querySelector('.jp-TrustPanel-policy')?.querySelector('.jp-TrustPanel-lock')).toBeNull();
     expect(host.querySelector('.jp-TrustPanel-tokenRow')?.textContent).toContain('****abcd');
+    expectNoInjectedMarkup();
+  });
+
+  it('shows the engine, the conda executable found and an engine error as text', () => {
+    render(<StatusView status={status()} error={null} trans={trans} onRefresh={() => undefined} />);
+    const row = host.querySelector('.jp-TrustPanel-engineRow');
+    expect(row?.querySelector('.jp-TrustPanel-engineName')?.textContent).toBe('rattler');
+    expect(row?.textContent).toContain('available: rattler');
+    expect(row?.textContent).toContain('no conda executable found');
+    const s = status();
+    s.engine = {
+      ...s.engine,
+      name: 'conda',
+      effective: null,
+      locked: true,
+      source: '/etc/jupyter/jupyter_trust_policy.json',
+      error: evil
+    };
+    render(<StatusView status={s} error={null} trans={trans} onRefresh={() => undefined} />);
+    const locked = host.querySelector('.jp-TrustPanel-engineRow');
+    expect(locked?.querySelector('.jp-TrustPanel-engineName')?.textContent).toBe('conda');
+    expect(locked?.textContent).toContain('[locked]');
+    expect(locked?.querySelector('.jp-TrustPanel-error')?.textContent).toBe(evil);
+    const found = status();
+    found.engine = {
+      ...found.engine,
+      name: 'auto',
+      available: ['rattler', 'conda'],
+      conda: { executable: '/opt/conda/bin/conda', version: '25.1.1' }
+    };
+    render(<StatusView status={found} error={null} trans={trans} onRefresh={() => undefined} />);
+    const auto = host.querySelector('.jp-TrustPanel-engineRow')?.textContent ?? '';
+    expect(auto).toContain('solves with rattler');
+    expect(auto).toContain('available: rattler, conda');
+    expect(auto).toContain('conda found: /opt/conda/bin/conda 25.1.1');
     expectNoInjectedMarkup();
   });
 

@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { lockIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IStatus } from '../tokens';
+import { IEngineStatus, IStatus } from '../tokens';
 
 function Row(props: { label: string; className?: string; children: React.ReactNode }): JSX.Element {
   return (
@@ -21,6 +21,26 @@ function Expired(props: { expired: boolean | undefined; trans: TranslationBundle
 
 function ErrorLine(props: { error: string | null | undefined }): JSX.Element | null {
   return props.error ? <div className="jp-TrustPanel-error">{props.error}</div> : null;
+}
+
+function EngineLine(props: { engine: IEngineStatus; trans: TranslationBundle }): JSX.Element {
+  const { engine, trans } = props;
+  const conda = engine.conda?.executable
+    ? trans.__('conda found: %1 %2', engine.conda.executable, engine.conda.version ?? '')
+    : trans.__('no conda executable found');
+  return (
+    <>
+      <span className="jp-TrustPanel-engineName">{engine.name}</span>
+      {engine.effective && engine.effective !== engine.name && (
+        <span className="jp-TrustPanel-source"> ({trans.__('solves with %1', engine.effective)})</span>
+      )}
+      {engine.locked && <span className="jp-TrustPanel-source"> [{trans.__('locked')}]</span>}
+      <div className="jp-TrustPanel-engineDetail">
+        {trans.__('available: %1', (engine.available ?? []).join(', '))}; {conda.trim()}
+      </div>
+      <ErrorLine error={engine.error} />
+    </>
+  );
 }
 
 function displayValue(value: unknown): string {
@@ -141,7 +161,9 @@ export function StatusView(props: {
             )}
             <ErrorLine error={token.error} />
           </Row>
-          <Row label={trans.__('Engine')}>{status.engine.name}</Row>
+          <Row label={trans.__('Engine')} className="jp-TrustPanel-engineRow">
+            <EngineLine engine={status.engine} trans={trans} />
+          </Row>
         </tbody>
       </table>
       <PolicyView policy={status.policy} trans={trans} />
