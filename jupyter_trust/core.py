@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .childenv import declare_secret_variable
 from .conda.condarc import CondaConfig
 from .conda.envs import (
     Environment,
@@ -64,6 +65,10 @@ class Core:
     kernel_prefix: Path | None = None
     #: private working directory (plans, downloaded repodata and artifacts, task journal)
     work_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        # Before any child process starts: the admin's token variable is a secret whatever its name.
+        declare_secret_variable(self.policy.token_env_var)
 
     # -- conda ---------------------------------------------------------------------------------
     @cached_property
