@@ -41,12 +41,19 @@ def bob(hub: Hub) -> str:
 
 @pytest.fixture(scope="module")
 def carol(hub: Hub) -> str:
+    """carol's admin policy file locks what her own ~/.jupyter config tries to loosen."""
+    user_config = hub.home("carol") / ".jupyter" / "jupyter_server_config.json"
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(
+        json.dumps({"JupyterTrustApp": {"require_verification": False, "allow_server_prefix": True}})
+    )
     hub.spawn(
         "carol",
         {
             "require_verification": True,
+            "allow_server_prefix": False,
             "token_env_var": ADMIN_TOKEN_VAR,
-            "allowed_prefix_roots": [str(hub.channel.envs)],
+            "allowed_prefix_roots": [str(hub.channel.envs), sys.prefix],
         },
     )
     return hub.token("carol", ["access:servers!user=carol"])
@@ -170,6 +177,15 @@ def test_admin_policy_locks_verification(hub: Hub, carol: str, seen: list[HubRes
         assert attempt.status in ((403,) if scope == "user" else (400, 403)), (scope, attempt.body)
     verification = hub.trust("carol", "GET", "verification", token=carol)
     assert verification.status == 200 and verification.json()["enabled"] is True
+
+
+def test_users_own_config_cannot_loosen_the_admin_policy(hub: Hub, carol: str) -> None:
+    policy = hub.trust("carol", "GET", "status", token=carol).json()["policy"]
+    source = str(hub.root / "policies" / "carol.json")
+    assert policy["require_verification"] == {"value": True, "locked": True, "source": source}
+    assert policy["allow_server_prefix"] == {"value": False, "locked": True, "source": source}
+    response = hub.trust("carol", "POST", "plans", token=carol, body={"specs": ["trusty-app"], "prefix": sys.prefix})
+    assert response.status == 400 and "runs this Jupyter server" in message(response)
 
 
 def test_admin_supplied_token_is_used_masked_and_cannot_be_replaced(
