@@ -14,13 +14,17 @@ whatever is left whose working directory is inside the hub's directory, and fail
 from __future__ import annotations
 
 import http.client
+import http.cookiejar
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,6 +234,25 @@ class Hub:
     def trust(self, user: str, method: str, path: str, *, token: str | None, body: Any = None) -> HubResponse:
         """A jupyter_trust route on ``user``'s server, through the proxy."""
         return self.request(method, f"/user/{user}/jupyter-trust/{path}", token=token, body=body)
+
+    def login(self, user: str) -> tuple[urllib.request.OpenerDirector, http.cookiejar.CookieJar]:
+        """Log ``user`` in as a browser does (hub login form, then the OAuth dance to their server).
+
+        Returns an opener that follows redirects and sends the cookies, and its cookie jar.
+        """
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(jar))
+        base = f"http://127.0.0.1:{self.port}"
+        with opener.open(f"{base}/hub/login", timeout=60) as page:
+            form = page.read().decode()
+        xsrf = re.search(r'name="_xsrf"\s+value="([^"]+)"', form)
+        assert xsrf, "no _xsrf field in the hub's login form"
+        data = urllib.parse.urlencode({"username": user, "password": "any", "_xsrf": xsrf.group(1)}).encode()
+        with opener.open(f"{base}/hub/login?next=/hub/home", data=data, timeout=60) as done:
+            assert done.status == 200
+        with opener.open(f"{base}/user/{user}/lab", timeout=60) as lab:  # OAuth: authorize, callback, lab
+            assert lab.status == 200 and urllib.parse.urlsplit(lab.url).path == f"/user/{user}/lab"
+        return opener, jar
 
     # -- users -----------------------------------------------------------------------------------
     def home(self, user: str) -> Path:

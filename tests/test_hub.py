@@ -103,6 +103,33 @@ def test_requests_without_a_valid_token_of_the_owner_are_refused(
     assert response.status == 403 and "location" not in response.headers
 
 
+def test_cookie_requests_need_the_xsrf_token(hub: Hub, alice: str) -> None:
+    """The panel's way in: the OAuth cookie of alice's server, plus X-XSRFToken (ServerConnection sends it)."""
+    _, jar = hub.login("alice")
+    cookies = {c.name: c.value for c in jar if c.path.startswith("/user/alice")}
+    assert "_xsrf" in cookies and any(name.startswith("jupyterhub-user-alice") for name in cookies)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    fetch = {"Cookie": cookie, "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}
+    with_xsrf = {**fetch, "X-XSRFToken": cookies["_xsrf"]}
+    ok = hub.request("GET", "/user/alice/jupyter-trust/status", headers=with_xsrf)
+    assert ok.status == 200, ok.body
+    write = hub.request("PUT", "/user/alice/jupyter-trust/verification", headers=with_xsrf, body={"enabled": True})
+    assert write.status == 200, write.body
+    # Without the XSRF token: refused for writes, and for fetch-mode GETs too (the Hub checks those).
+    for method, path, body in (
+        ("GET", "status", None),
+        ("PUT", "verification", {"enabled": False}),
+        ("PUT", "token", {"token": GOOD_TOKEN}),
+        ("DELETE", "token", None),
+        ("POST", "plans", {"specs": ["trusty-app"], "prefix": str(hub.channel.envs)}),
+    ):
+        response = hub.request(method, f"/user/alice/jupyter-trust/{path}", headers=fetch, body=body)
+        assert response.status == 403, (method, path, response.body)
+        bad = hub.request(method, f"/user/alice/jupyter-trust/{path}", headers={**fetch, "X-XSRFToken": "x"}, body=body)
+        assert bad.status == 403, (method, path, bad.body)
+    assert hub.trust("alice", "GET", "verification", token=alice).json()["enabled"] is True
+
+
 def test_owner_sets_the_token_privately_through_the_hub(hub: Hub, alice: str, seen: list[HubResponse]) -> None:
     put = hub.trust("alice", "PUT", "token", token=alice, body={"token": GOOD_TOKEN})
     seen.append(put)
