@@ -25,9 +25,19 @@ SECRET_SUFFIXES = ("_TOKEN", "_SECRET", "_API_KEY", "_PASSWORD")
 _HUB_SECRET_WORDS = ("TOKEN", "SECRET", "COOKIE", "KEY", "PASSWORD")
 
 
+#: names declared secret at run time: the admin policy's ``token_env_var`` (any name an administrator picks).
+_DECLARED: set[str] = set()
+
+
+def declare_secret_variable(name: str | None) -> None:
+    """Treat ``name`` as a secret from now on (stripped by :func:`child_environ` in this process)."""
+    if name:
+        _DECLARED.add(name.upper())
+
+
 def is_secret_variable(name: str) -> bool:
     upper = name.upper()
-    if upper in SECRET_VARIABLES or upper.endswith(SECRET_SUFFIXES):
+    if upper in SECRET_VARIABLES or upper in _DECLARED or upper.endswith(SECRET_SUFFIXES):
         return True
     return upper.startswith(("JUPYTERHUB_", "JPY_")) and any(word in upper for word in _HUB_SECRET_WORDS)
 

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .childenv import declare_secret_variable
 from .conda.condarc import CondaConfig
 from .conda.envs import (
     Environment,
@@ -69,6 +70,10 @@ class Core:
     #: a long-running server: keeps repodata captures (reused on the channel's 304) up to this many raw
     #: bytes and a started solver process between plans; 0 (the CLI and the magic): neither
     serving_cache_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        # Before any child process starts: the admin's token variable is a secret whatever its name.
+        declare_secret_variable(self.policy.token_env_var)
 
     # -- conda ---------------------------------------------------------------------------------
     @cached_property

@@ -50,6 +50,19 @@ class PolicyLocked(PermissionError):
         self.source = source
 
 
+class AdminTokenLocked(PolicyLocked):
+    """A user tried to store or remove a token while the administrator supplies one."""
+
+    def __init__(self, name: str, location: str, source: str) -> None:
+        PermissionError.__init__(
+            self,
+            f"the Anaconda token is supplied by your administrator ({location}, policy '{name}' in {source}); "
+            "it cannot be replaced or removed here",
+        )
+        self.name = name
+        self.source = source
+
+
 @dataclass(frozen=True)
 class PolicyValue:
     value: Any

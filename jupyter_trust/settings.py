@@ -4,7 +4,8 @@
 conda reads it, ``add_anaconda_token``, ``default_channels``, optionally ``extra_safety_checks`` and
 ``signing_metadata_url_base``, clear the index cache) but into the condarc *you* choose; ``remove_token``
 undoes it in that same file (conda-token ignores its location flags). Admin policy can lock verification
-on and forbid user tokens (:class:`~jupyter_trust.policy.PolicyLocked`).
+on and forbid user tokens (:class:`~jupyter_trust.policy.PolicyLocked`); while an administrator supplies
+the token (``token_env_var`` / ``token_file``), users cannot store or remove one (:class:`AdminTokenLocked`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .conda.condarc import CondaConfig, CondarcLocation, edit_condarc
 from .conda.defaults import TOKEN_CHANNELS
 from .conda.tokens import TokenInfo, TokenStore, check_token_syntax, repo_url, validate_token
 from .fetch import Fetcher
-from .policy import Policy, PolicyLocked
+from .policy import AdminTokenLocked, Policy, PolicyLocked
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,11 @@ class SettingsService:
         # The value decides: an administrator may also *lock* allow_user_token to true.
         if not self.policy.allow_user_token:
             raise PolicyLocked("allow_user_token", self.policy.get("allow_user_token").source)
+        admin = self.tokens().admin_location()
+        if admin is not None:
+            # The administrator's token wins over a user's file: storing or removing one would change nothing
+            # but claim success.
+            raise AdminTokenLocked(admin[0], admin[1], self.policy.get(admin[0]).source)
 
     # -- verification ----------------------------------------------------------------------------
     def set_verification(

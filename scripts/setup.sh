@@ -41,7 +41,9 @@ PYEOF
 fi
 
 # The lab extension: jlpm (JupyterLab's bundled yarn) installs the npm packages and builds it.
-if [ ! -d node_modules ] || [ package.json -nt node_modules/.yarn-state.yml ] 2>/dev/null; then
+# (Re-)run when package.json or yarn.lock changed, e.g. a new devDependency such as configurable-http-proxy.
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.yarn-state.yml ] \
+  || [ yarn.lock -nt node_modules/.yarn-state.yml ] 2>/dev/null; then
   jlpm install
 fi
 jlpm build:prod

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: Python (pytest: verifier vectors, trust store, REST API, installs, JupyterHub, browser)
-# and frontend units (jest). Installs what it needs first (Debian chromium for the browser tests).
+# Runs every test: Python (pytest: verifier vectors, trust store, REST API, installs, a real JupyterHub with
+# configurable-http-proxy from node_modules, browser) and frontend units (jest). Installs what it needs first (Debian chromium for the browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null 2>&1; then

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "channel_fixtures", "token_fixtures", "engine_fixtures"]
+pytest_plugins = [
+    "pytest_jupyter.jupyter_server",
+    "channel_fixtures",
+    "token_fixtures",
+    "engine_fixtures",
+    "hub_fixtures",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO.parent / "shared" / "vectors"

@@ -18,6 +18,8 @@ from jupyter_trust.conda.envs import (
     list_environments,
     resolve_target_prefix,
 )
+from jupyter_trust.core import Core
+from jupyter_trust.policy import Policy
 
 
 def make_prefix(path: Path) -> Path:
@@ -228,6 +230,14 @@ def test_child_environment_strips_hub_jupyter_and_anaconda_secrets():
 def test_secret_names():
     assert is_secret_variable("JUPYTERHUB_API_TOKEN") and is_secret_variable("Jpy_Api_Token")
     assert not is_secret_variable("JUPYTERHUB_SERVICE_PREFIX") and not is_secret_variable("TOKENIZERS_PARALLELISM")
+
+
+def test_the_admin_token_variable_is_stripped_whatever_its_name(monkeypatch):
+    # Found under a real JupyterHub (tests/test_hub.py): the solver/installer children inherited it.
+    monkeypatch.setenv("ENVS_ADMIN_CREDENTIAL", "adm-secret")
+    assert "ENVS_ADMIN_CREDENTIAL" in child_environ()
+    Core(policy=Policy.load({"token_env_var": "ENVS_ADMIN_CREDENTIAL"}))
+    assert "ENVS_ADMIN_CREDENTIAL" not in child_environ() and is_secret_variable("envs_admin_credential")
 
 
 def test_default_is_the_process_environment(monkeypatch):

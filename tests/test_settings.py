@@ -167,6 +167,36 @@ def test_forbidden_user_tokens_cannot_be_set_or_removed(validation_server, tmp_p
     assert validation_server.server.request_log == [] and not (tmp_path / "team.condarc").exists()
 
 
+@pytest.mark.parametrize("kind", ["token_env_var", "token_file"])
+def test_an_admin_supplied_token_cannot_be_replaced_or_removed(validation_server, tmp_path, monkeypatch, kind):
+    # Found under a real JupyterHub (tests/test_hub.py): the user's token was stored (200) yet never used.
+    secret = tmp_path / "admin.token"
+    secret.write_text("adm-SENTINEL-0a1b2c3d")
+    secret.chmod(0o600)
+    monkeypatch.setenv("SETTINGS_ADMIN_CRED", "adm-SENTINEL-0a1b2c3d")
+    value = "SETTINGS_ADMIN_CRED" if kind == "token_env_var" else str(secret)
+    svc = SettingsService(policy=policy_file(tmp_path, **{kind: value}))
+    store = TokenStore(policy=svc.policy)
+    for attempt in (
+        lambda: svc.set_token(GOOD_TOKEN, location=rc(tmp_path)),
+        lambda: svc.set_token(GOOD_TOKEN, location=rc(tmp_path), validate=False),
+        lambda: svc.remove_token(location=rc(tmp_path)),
+    ):
+        with pytest.raises(PolicyLocked) as info:
+            attempt()
+        assert "supplied by your administrator" in str(info.value) and kind in str(info.value)
+        assert "adm-SENTINEL" not in str(info.value)
+    assert not store.path.exists() and not (tmp_path / "team.condarc").exists()
+    assert validation_server.server.request_log == []
+    assert store.info().source == ("env" if kind == "token_env_var" else "secret_file")
+
+
+def test_an_unset_admin_token_variable_leaves_user_tokens_allowed(validation_server, tmp_path, monkeypatch):
+    monkeypatch.delenv("SETTINGS_UNSET_CRED", raising=False)
+    svc = SettingsService(policy=policy_file(tmp_path, token_env_var="SETTINGS_UNSET_CRED"))
+    assert svc.set_token(GOOD_TOKEN, location=rc(tmp_path)).token.source == "file"
+
+
 def test_validation_goes_through_the_condarc_proxy(validation_server, http_proxy, isolated_home):
     (isolated_home / ".condarc").write_text(f"proxy_servers:\n  http: {http_proxy.url}\n")
     result = SettingsService(policy=Policy()).set_token(GOOD_TOKEN, location=user())

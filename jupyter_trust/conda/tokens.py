@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..childenv import declare_secret_variable
 from ..fetch import Fetcher, FetchError
 from ..fsutil import UnsafeFileError, atomic_write, read_private
 from ..policy import Policy
@@ -123,6 +124,8 @@ class TokenStore:
         self.policy = policy or Policy()
         self.repo_url = repo_url(self.environ)
         self.path = token_path(self.repo_url, self.environ)
+        # The admin's variable may have any name: child processes (solver, installer) must not inherit it.
+        declare_secret_variable(self.policy.token_env_var)
 
     def _admin(self) -> tuple[str | None, Literal["env", "secret_file"] | None, str | None, str | None]:
         """The administrator's token: ``(token, source, location, error)``; an error means *no* token (fail closed)."""
@@ -155,6 +158,13 @@ class TokenStore:
             return read_private(path, max_bytes=8192).decode().strip() or None, None
         except (OSError, UnicodeDecodeError) as exc:
             return None, f"the token file cannot be used: {_os_reason(exc)}"
+
+    def admin_location(self) -> tuple[str, str] | None:
+        """``(policy setting, location)`` when the administrator supplies the token; users cannot change it then."""
+        _, source, location, _ = self._admin()
+        if source is None or location is None:
+            return None
+        return ("token_env_var" if source == "env" else "token_file"), location
 
     def read(self) -> str | None:
         """The secret itself, for code that authenticates channel requests. Never show it."""
