@@ -272,7 +272,7 @@ class WorkerEnvironments:
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.found: dict[int, dict[str, str]] = {}
+        self.workers: dict[int, tuple[int, dict[str, str]]] = {}
         self.servers: dict[int, dict[str, str]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -296,10 +296,22 @@ class WorkerEnvironments:
                     continue
                 env = dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
                 if b"jupyter_trust.engine.worker" in cmdline:
-                    self.found.setdefault(pid, env)
+                    self.workers.setdefault(pid, (_parent(proc), env))
                 elif b"jupyterhub.singleuser" in cmdline:
                     self.servers.setdefault(pid, env)
             time.sleep(0.02)
+
+    def of(self, user: str) -> dict[int, dict[str, str]]:
+        """Workers whose parent is ``user``'s server (other servers may keep a spare solver waiting)."""
+        mine = {pid for pid, env in self.servers.items() if env.get("JUPYTERHUB_USER") == user}
+        return {pid: env for pid, (parent, env) in self.workers.items() if parent in mine}
+
+
+def _parent(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
 
 
 def plan_and_watch(
@@ -318,10 +330,10 @@ def plan_and_watch(
 def test_admin_token_variable_is_not_given_to_engine_workers(hub: Hub, carol: str) -> None:
     plan, workers = plan_and_watch(hub, "carol", carol, ["trusty-app"], hub.channel.prefix("carol"))
     assert plan.status == 201, plan.body
-    assert workers.found, "no engine worker was seen"
+    assert workers.of("carol"), "no engine worker was seen"
     carols = [env for env in workers.servers.values() if env.get("JUPYTERHUB_USER") == "carol"]
     assert carols and carols[0][ADMIN_TOKEN_VAR] == ADMIN_TOKEN  # the server itself has the secret...
-    for env in workers.found.values():
+    for _, env in workers.workers.values():
         assert ADMIN_TOKEN_VAR not in env and ADMIN_TOKEN not in json.dumps(env)  # ...its children do not
 
 
@@ -334,9 +346,10 @@ def test_signed_plan_and_install_through_the_hub(hub: Hub, alice: str, seen: lis
     doc = plan.json()
     assert not doc["blocked"] and not doc["needs_confirmation"], doc["reasons"]
     assert {p["name"] for p in doc["packages"]} == {"trusty-app", "trusty-lib"}
-    assert workers.found, "no engine worker was seen"
-    for env in workers.found.values():
+    assert workers.of("alice"), "no engine worker was seen"
+    for _, env in workers.workers.values():  # every server's workers, spares included
         assert "JUPYTERHUB_API_TOKEN" not in env and "JPY_API_TOKEN" not in env
+    for env in workers.of("alice").values():
         assert env.get("JUPYTERHUB_USER") == "alice"  # it is this server's child
     applied = hub.trust("alice", "POST", "tasks", token=alice, body={"plan_id": doc["id"]})
     seen.append(applied)
