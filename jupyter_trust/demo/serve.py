@@ -33,36 +33,42 @@ class ChannelServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-            def _resolve(self) -> tuple[int, bytes]:
+            def _resolve(self) -> tuple[int, bytes | Path, str | None]:
+                """Status, body (a file is read only when sent) and the ETag of a 200 answer."""
                 path = urllib.parse.urlsplit(self.path).path
                 server.request_log.append(path)
                 if server.require_token is not None:
                     prefix = f"/t/{server.require_token}/"
                     if not path.startswith(prefix):
-                        return 403, b"token required"
+                        return 403, b"token required", None
                     path = "/" + path[len(prefix) :]
                 if path in server.overrides:
                     value = server.overrides[path]
-                    return (value, b"") if isinstance(value, int) else (200, value)
+                    if isinstance(value, int):
+                        return value, b"", None
+                    return 200, value, f'"{hashlib.sha256(value).hexdigest()[:32]}"'
                 target = (server.root / urllib.parse.unquote(path).lstrip("/")).resolve()
                 if server.root.resolve() not in target.parents or not target.is_file():
-                    return 404, b"not found"
-                return 200, target.read_bytes()
+                    return 404, b"not found", None
+                st = target.stat()
+                return 200, target, f'"{st.st_mtime_ns:x}-{st.st_size:x}"'  # as nginx does: mtime and size
 
             def _send(self, body: bool) -> None:
                 if server.delay:
                     threading.Event().wait(server.delay)
-                status, data = self._resolve()
-                etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"' if status == 200 else None
-                if etag and server.etags and self.headers.get("If-None-Match") == etag:
-                    server.response_log.append((urllib.parse.urlsplit(self.path).path, 304))
+                status, content, etag = self._resolve()
+                etag = etag if server.etags else None
+                path = urllib.parse.urlsplit(self.path).path
+                if etag and self.headers.get("If-None-Match") == etag:
+                    server.response_log.append((path, 304))
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.end_headers()
                     return
-                server.response_log.append((urllib.parse.urlsplit(self.path).path, status))
+                data = content.read_bytes() if isinstance(content, Path) else content
+                server.response_log.append((path, status))
                 self.send_response(status)
-                if etag and server.etags:
+                if etag:
                     self.send_header("ETag", etag)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header(

@@ -495,15 +495,16 @@ class Planner:
             needs_confirmation=not blocked and unsigned and self.ctx.policy.unsigned == "warn",
             warnings=tuple(state.warnings()),
         )
-        self._store(plan, captured)
+        self._store(plan)
         return plan
 
     # -- storage ---------------------------------------------------------------------------------
-    def _store(self, plan: Plan, captured: Sequence[CapturedRepodata]) -> None:
+    def _store(self, plan: Plan) -> None:
+        """Keep the plan for an install to load by id (the install captures the repodata again)."""
         directory = ensure_private_dir(self.plans_dir / plan.id)
-        local = [{"channel": c.channel, "subdir": c.subdir, "path": str(c.path), "sha256": c.sha256} for c in captured]
-        atomic_write(directory / "local.json", json.dumps(local).encode())
-        atomic_write(directory / "plan.json", json.dumps(plan.to_json(), indent=1).encode())
+        # No fsync: a plan is addressed by its content's sha256 and :meth:`load` checks it, so a file torn by a
+        # power cut is "no such plan" (plan again), never a different plan.
+        atomic_write(directory / "plan.json", json.dumps(plan.to_json(), indent=1).encode(), durable=False)
 
     def load(self, plan_id: str) -> Plan:
         if not isinstance(plan_id, str) or not PLAN_ID.match(plan_id):
@@ -517,6 +518,3 @@ class Planner:
         if plan.id != plan_id:
             raise KeyError(plan_id)  # tampered with on disk
         return plan
-
-    def local_repodata(self, plan_id: str) -> list[dict[str, str]]:
-        return json.loads((self.ctx.work_dir / "plans" / plan_id / "local.json").read_text())
