@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..conda.tokens import token_free_url
-from .base import Child, Completed, EngineError, SolveResult, run, run_async
+from .base import Child, Completed, EngineError, SolveResult, run_async
 
 LABEL = "conda"
 DEFAULT_TIMEOUT = 300.0
@@ -80,10 +80,6 @@ class DryRun:
 def start(call: CondaCall) -> Child:
     """Start conda now (it solves while the caller captures and parses repodata); ``answer(child.result())``."""
     return Child(call.argv(), env=call.env, timeout=call.timeout, label=LABEL, new_session=True)
-
-
-def solve(call: CondaCall) -> DryRun:
-    return answer(run(call.argv(), input=None, env=call.env, timeout=call.timeout, label=LABEL, new_session=True))
 
 
 async def solve_async(call: CondaCall) -> DryRun:
