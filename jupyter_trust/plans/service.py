@@ -264,11 +264,16 @@ _PINNED_FIELDS = ("name", "version", "build", "sha256", "size", "subdir")
 _PINNED_LISTS = ("depends", "constrains")
 
 
+def _verified_record(repodata: Mapping[str, Any], fn: str) -> Mapping[str, Any] | None:
+    section = "packages.conda" if fn.endswith(".conda") else "packages"
+    record = (repodata.get(section) or {}).get(fn)
+    return record if isinstance(record, dict) else None
+
+
 def _same_record(solved: Mapping[str, Any], repodata: Mapping[str, Any], fn: str) -> bool:
     """The record the solver linked is the one that was verified (defence against parser differences)."""
-    section = "packages.conda" if fn.endswith(".conda") else "packages"
-    verified = (repodata.get(section) or {}).get(fn)
-    if not isinstance(verified, dict):
+    verified = _verified_record(repodata, fn)
+    if verified is None:
         return False
     if not all(str(solved.get(k)) == str(verified.get(k)) for k in _PINNED_FIELDS if k in verified or k in solved):
         return False
@@ -430,7 +435,7 @@ class Planner:
                 )
             elif not record.get("sha256") or not isinstance(record.get("size"), int):
                 verdict = RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
-            elif verdict is None:
+            elif verdict is None or _verified_record(by_channel[(channel, subdir)].document, str(record["fn"])) is None:
                 verdict = RecordVerdict("untrusted", "the record was not found in the verified repodata")
             elif not _same_record(record, by_channel[(channel, subdir)].document, str(record["fn"])):
                 verdict = RecordVerdict(
