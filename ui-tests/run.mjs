@@ -130,6 +130,11 @@ try {
     check(await toggle.isDisabled(), 'the verification toggle is disabled');
     const reason = await page.locator('.jp-TrustPanel-verificationToggle .jp-TrustPanel-locked').innerText();
     check(reason.includes('administrator requires signature verification'), `lock reason shown: ${reason}`);
+    // The admin also supplies the token (token_env_var): shown masked, with no way to replace or remove it.
+    const tokenLock = await page.locator('.jp-TrustPanel-tokenLocked').innerText();
+    check(tokenLock.includes('supplied by your administrator'), `token shown as the administrator's: ${tokenLock}`);
+    check((await page.locator('.jp-TrustPanel-tokenInput, .jp-TrustPanel-removeToken').count()) === 0, 'no token input or Remove');
+    check((await page.locator('.jp-TrustPanel-tokenState .jp-TrustPanel-tokenMasked').innerText()).startsWith('****'), 'the token is shown masked');
     await page.locator('.jp-TrustPanel-verificationToggle').scrollIntoViewIfNeeded();
   } else {
     throw new Error(`unknown scenario ${scenario}`);
