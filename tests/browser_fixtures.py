@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,32 +37,43 @@ class Lab:
     home: Path
 
     def run(self, scenario: str, *extra: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shot = SCREENSHOTS / f"{scenario}.png"
-        out = subprocess.run(
-            [
-                "node",
-                str(REPO / "ui-tests" / "run.mjs"),
-                scenario,
-                f"{self.url}lab?token={self.token}",
-                str(shot),
-                *extra,
-            ],
-            env={**os.environ, "JUPYTER_TRUST_BROWSER_PROFILE": str(self.home / "chromium-profile")},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=REPO,
-        )
-        # The screenshot paths, for a person to look at (shown even though pytest captures output).
-        sys.__stderr__.write("\n" + out.stdout.strip() + "\n")
-        assert out.returncode == 0, out.stdout + out.stderr
+        run_scenario(scenario, f"{self.url}lab?token={self.token}", self.home / "chromium-profile", *extra)
+
+
+def run_scenario(
+    scenario: str, url: str, profile: Path, *extra: str, env: Mapping[str, str] | None = None, name: str = ""
+) -> None:
+    """``ui-tests/run.mjs`` through one scenario against ``url``; screenshots ``ui-tests/screenshots/<name>*.png``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / f"{name or scenario}.png"
+    out = subprocess.run(
+        ["node", str(REPO / "ui-tests" / "run.mjs"), scenario, url, str(shot), *extra],
+        env={**os.environ, **(env or {}), "JUPYTER_TRUST_BROWSER_PROFILE": str(profile)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    # The screenshot paths, for a person to look at (shown even though pytest captures output).
+    sys.__stderr__.write("\n" + out.stdout.strip() + "\n")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def quiet_lab_settings(config_dir: Path) -> None:
+    """No news pop-up over the screenshots (JupyterLab user settings below a Jupyter config directory)."""
+    news = config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True, exist_ok=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+
+
+def require_chromium() -> None:
+    if not shutil.which("chromium") and not os.environ.get("CHROMIUM_PATH"):
+        raise RuntimeError("Debian's chromium is required for the browser tests (scripts/test.sh installs it)")
 
 
 @pytest.fixture
 def lab(tmp_path, validation_server):
-    if not shutil.which("chromium") and not os.environ.get("CHROMIUM_PATH"):
-        raise RuntimeError("Debian's chromium is required for the browser tests (scripts/test.sh installs it)")
+    require_chromium()
     from jupyter_trust.demo.build import build_demo
     from jupyter_trust.demo.serve import ChannelServer
 
@@ -84,10 +96,7 @@ def lab(tmp_path, validation_server):
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "CONDA_TOKEN_REPO_URL": validation_server.repo_url,
     }
-    # No news pop-up over the screenshots.
-    news = tmp_path / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-    news.mkdir(parents=True)
-    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    quiet_lab_settings(tmp_path / "config")
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen(
         [

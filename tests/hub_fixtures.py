@@ -305,3 +305,32 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         validation.server.stop()
         channel.server.stop()
         assert not leaked, f"processes survived the hub's shutdown: {leaked}\n{instance.log_tail()}"
+
+
+@pytest.fixture(scope="module")
+def alice(hub: Hub) -> str:
+    """alice's server is running (no admin locks; her allowed prefix roots include the server's own environment,
+    an admin mistake the Hub rule must still catch); her token may only reach her own servers."""
+    hub.spawn("alice", {"allowed_prefix_roots": [str(hub.channel.envs), sys.prefix], "allow_server_prefix": False})
+    return hub.token("alice", ["access:servers!user=alice"])
+
+
+@pytest.fixture(scope="module")
+def carol(hub: Hub) -> str:
+    """carol's admin policy file (verification required, token from ``$ADMIN_TOKEN_VAR``) locks what her own
+    ~/.jupyter config tries to loosen."""
+    user_config = hub.home("carol") / ".jupyter" / "jupyter_server_config.json"
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(
+        json.dumps({"JupyterTrustApp": {"require_verification": False, "allow_server_prefix": True}})
+    )
+    hub.spawn(
+        "carol",
+        {
+            "require_verification": True,
+            "allow_server_prefix": False,
+            "token_env_var": ADMIN_TOKEN_VAR,
+            "allowed_prefix_roots": [str(hub.channel.envs), sys.prefix],
+        },
+    )
+    return hub.token("carol", ["access:servers!user=carol"])

@@ -1,9 +1,8 @@
 """End-to-end under a real JupyterHub (``hub_fixtures``): every request goes through configurable-http-proxy to a
 real ``jupyterhub.singleuser`` server, authenticated by the Hub.
 
-Users: ``alice`` (no admin locks; her allowed prefix roots include the server's own environment, an admin
-mistake the Hub rule must still catch), ``bob`` (another user, later given access to alice's server by sharing)
-and ``carol`` (admin policy file: verification required, token from ``$ADMIN_TOKEN_VAR``).
+Users: ``alice`` and ``carol`` (from ``hub_fixtures``), and ``bob`` (another user, later given access to alice's
+server by sharing).
 """
 
 from __future__ import annotations
@@ -27,36 +26,9 @@ MASKED = "****" + GOOD_TOKEN[-4:]
 
 
 @pytest.fixture(scope="module")
-def alice(hub: Hub) -> str:
-    """alice's server is running; her token may only reach her own servers."""
-    hub.spawn("alice", {"allowed_prefix_roots": [str(hub.channel.envs), sys.prefix], "allow_server_prefix": False})
-    return hub.token("alice", ["access:servers!user=alice"])
-
-
-@pytest.fixture(scope="module")
 def bob(hub: Hub) -> str:
     hub.spawn("bob")
     return hub.token("bob")
-
-
-@pytest.fixture(scope="module")
-def carol(hub: Hub) -> str:
-    """carol's admin policy file locks what her own ~/.jupyter config tries to loosen."""
-    user_config = hub.home("carol") / ".jupyter" / "jupyter_server_config.json"
-    user_config.parent.mkdir(parents=True)
-    user_config.write_text(
-        json.dumps({"JupyterTrustApp": {"require_verification": False, "allow_server_prefix": True}})
-    )
-    hub.spawn(
-        "carol",
-        {
-            "require_verification": True,
-            "allow_server_prefix": False,
-            "token_env_var": ADMIN_TOKEN_VAR,
-            "allowed_prefix_roots": [str(hub.channel.envs), sys.prefix],
-        },
-    )
-    return hub.token("carol", ["access:servers!user=carol"])
 
 
 @pytest.fixture

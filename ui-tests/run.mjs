@@ -1,5 +1,7 @@
 // Drives JupyterLab in Debian's chromium (playwright-core, no browser download) through one scenario.
-// Usage: node ui-tests/run.mjs <status|token|plan> <lab-url-with-token> <screenshot.png> [token]
+// Usage: node ui-tests/run.mjs <status|token|plan|locked> <lab-url> <screenshot.png> [token]
+// The lab URL carries a server token, or, with JUPYTER_TRUST_HUB_USER set, is a JupyterHub user's /user/<name>/lab:
+// the browser then logs in through the Hub's login page (any password: DummyAuthenticator) and the OAuth redirects.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,7 @@ import { chromium } from 'playwright-core';
 
 const [scenario, url, screenshot, token] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const hubUser = process.env.JUPYTER_TRUST_HUB_USER;
 
 function check(condition, message) {
   if (!condition) {
@@ -44,6 +47,16 @@ await context.route('**/*', route => {
 });
 try {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
+  if (hubUser) {
+    // Not logged in: the Hub sends the browser to its login form, then back through OAuth to the lab.
+    check(new URL(page.url()).pathname === '/hub/login', `redirected to the hub's login page: ${page.url()}`);
+    await page.locator('input[name="username"]').fill(hubUser);
+    await page.locator('input[name="password"]').fill('any password');
+    await Promise.all([
+      page.waitForURL(u => u.pathname === new URL(url).pathname, { timeout: 60000, waitUntil: 'domcontentloaded' }),
+      page.locator('#login_submit').click()
+    ]);
+  }
   const tab = page.locator('li[data-id="jupyter-trust-panel"]');
   await tab.waitFor({ timeout: 90000 });
   await tab.click();
@@ -64,6 +77,7 @@ try {
     check(anchor.includes('root v1') && anchor.includes('env'), `anchor shown: ${anchor}`);
     check((await page.locator('.jp-TrustPanel-metadataUrl').innerText()).includes('127.0.0.1'), 'signing metadata URL');
     check((await page.locator('.jp-TrustPanel-envSelect option').count()) >= 1, 'environments listed');
+    check(await page.locator('.jp-TrustPanel-tokenForm').isVisible(), 'token section shown');
     // The palette command opens the same panel.
     await page.keyboard.press('Control+Shift+C');
     await page.locator('.lm-CommandPalette-input').fill('Conda Trust: Show trust panel');
@@ -108,6 +122,20 @@ try {
     const packages = await page.locator('.jp-TrustPanel-progress').first().innerText();
     check(packages.includes('Packages 2/2'), `package progress: ${packages}`);
     check(await page.locator('.jp-TrustPanel-install').isDisabled(), 'an installed plan cannot be installed again');
+  } else if (scenario === 'locked') {
+    // An admin policy file locks require_verification: the toggle is on, disabled, and says why.
+    const toggle = page.locator('.jp-TrustPanel-verificationCheckbox');
+    await toggle.waitFor({ timeout: 30000 });
+    check(await toggle.isChecked(), 'verification shown on');
+    check(await toggle.isDisabled(), 'the verification toggle is disabled');
+    const reason = await page.locator('.jp-TrustPanel-verificationToggle .jp-TrustPanel-locked').innerText();
+    check(reason.includes('administrator requires signature verification'), `lock reason shown: ${reason}`);
+    // The admin also supplies the token (token_env_var): shown masked, with no way to replace or remove it.
+    const tokenLock = await page.locator('.jp-TrustPanel-tokenLocked').innerText();
+    check(tokenLock.includes('supplied by your administrator'), `token shown as the administrator's: ${tokenLock}`);
+    check((await page.locator('.jp-TrustPanel-tokenInput, .jp-TrustPanel-removeToken').count()) === 0, 'no token input or Remove');
+    check((await page.locator('.jp-TrustPanel-tokenState .jp-TrustPanel-tokenMasked').innerText()).startsWith('****'), 'the token is shown masked');
+    await page.locator('.jp-TrustPanel-verificationToggle').scrollIntoViewIfNeeded();
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }

@@ -22,7 +22,9 @@ export function TokenForm(props: ITokenFormProps): JSX.Element {
   const [scope, setScope] = React.useState<CondarcScope>('user');
   const [saving, setSaving] = React.useState(false);
   const allowed = props.policy.allow_user_token;
-  const locked = allowed !== undefined && allowed.value === false;
+  // A token the administrator supplies (token_env_var / token_file) cannot be replaced or removed here (403).
+  const adminToken = status?.token.source === 'env' || status?.token.source === 'secret_file';
+  const locked = (allowed !== undefined && allowed.value === false) || adminToken;
 
   const submit = async (event: React.FormEvent): Promise<void> => {
     event.preventDefault();
@@ -60,7 +62,9 @@ export function TokenForm(props: ITokenFormProps): JSX.Element {
       {locked ? (
         <div className="jp-TrustPanel-locked jp-TrustPanel-tokenLocked">
           <lockIcon.react tag="span" className="jp-TrustPanel-lock" />{' '}
-          {trans.__('Personal tokens are not allowed here; your administrator manages the token (%1).', allowed?.source ?? '')}
+          {adminToken
+            ? trans.__('The Anaconda token is supplied by your administrator (%1).', status?.token.location ?? '')
+            : trans.__('Personal tokens are not allowed here; your administrator manages the token (%1).', allowed?.source ?? '')}
         </div>
       ) : (
         <>
