@@ -228,6 +228,18 @@ describe('TokenForm', () => {
     expect(host.querySelector('.jp-TrustPanel-tokenLocked')?.textContent).toContain('admin policy file');
   });
 
+  it('shows an administrator-supplied token locked: no field to replace it, no Remove button', () => {
+    for (const source of ['env', 'secret_file']) {
+      const admin = status({
+        token: { present: true, masked: '****wxyz', source, location: '$ANACONDA_SECRET', repo_url: '', error: null }
+      });
+      render(<TokenForm status={admin} policy={{}} trans={trans} onSave={async () => undefined} onRemove={async () => undefined} />);
+      expect(host.querySelector('input[type=password]')).toBeNull();
+      expect(host.querySelector('button.jp-TrustPanel-removeToken')).toBeNull();
+      expect(host.querySelector('.jp-TrustPanel-tokenLocked')?.textContent).toContain('$ANACONDA_SECRET');
+    }
+  });
+
   it('is a password field, cleared after submit; the token goes only to onSave', async () => {
     const saved: unknown[][] = [];
     render(
