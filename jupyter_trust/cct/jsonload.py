@@ -36,9 +36,12 @@ def _depth_ok(value: Any, max_depth: int) -> bool:
         if depth > max_depth:
             return False
         below: list[Any] = []
+        keep = below.append
         for node in level:
-            items = node.values() if type(node) is dict else node
-            below += [x for x in items if type(x) is dict or type(x) is list]
+            for item in node.values() if type(node) is dict else node:
+                kind = type(item)
+                if kind is dict or kind is list:
+                    keep(item)
         level = below
         depth += 1
     return True
