@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
 
-from ..fetch import Fetcher
+from ..fetch import CONNECT_TIMEOUT, READ_TIMEOUT, Fetcher
 from ..fsutil import atomic_write, file_lock
 from .defaults import DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS
 
@@ -45,6 +45,8 @@ _ENV_KEYS = (
     "channel_alias",
     "envs_dirs",
     "pkgs_dirs",
+    "remote_connect_timeout_secs",
+    "remote_read_timeout_secs",
 )
 _MAX_CONDARC_BYTES = 1 << 20
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*")
@@ -296,12 +298,29 @@ class CondaConfig:
         seen: set[str] = set()
         return [(n, u) for n, u in out if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
 
-    def fetcher(self) -> Fetcher:
+    def seconds(self, key: str, default: float) -> float:
+        """A positive number of seconds (conda's ``remote_*_timeout_secs``); unusable values give ``default``."""
+        value = self.get(key, default).value
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            return default
+        return seconds if 0 < seconds < float("inf") and not isinstance(value, bool) else default
+
+    def fetcher(self, **limits: Any) -> Fetcher:
+        """A :class:`Fetcher` with conda's proxies, ``ssl_verify`` and connect / read timeouts; ``limits``
+        (``timeout``, ``min_rate``, ``until``) come from the policy and the caller."""
         proxies = self.proxy_servers.value if isinstance(self.proxy_servers.value, dict) else {}
         ssl_verify = self.ssl_verify.value
         if isinstance(ssl_verify, str) and ssl_verify.lower() in ("false", "no", "0"):
             ssl_verify = False
-        return Fetcher(proxies={str(k): str(v) for k, v in proxies.items()}, ssl_verify=ssl_verify)
+        return Fetcher(
+            proxies={str(k): str(v) for k, v in proxies.items()},
+            ssl_verify=ssl_verify,
+            connect_timeout=self.seconds("remote_connect_timeout_secs", CONNECT_TIMEOUT),
+            read_timeout=self.seconds("remote_read_timeout_secs", READ_TIMEOUT),
+            **limits,
+        )
 
 
 def _usable_url(url: str) -> bool:
