@@ -76,6 +76,18 @@ class SignedChannel:
         (path / "conda-meta").mkdir(parents=True, exist_ok=True)
         return path
 
+    def limit_network(self, *, read_timeout: float | None = None, connect_timeout: float | None = None) -> None:
+        """conda's ``remote_read_timeout_secs`` / ``remote_connect_timeout_secs`` in this channel's condarc."""
+        lines = [line for line in self.condarc.read_text().splitlines() if not line.startswith("remote_")]
+        if read_timeout is not None:
+            lines.append(f"remote_read_timeout_secs: {read_timeout}")
+        if connect_timeout is not None:
+            lines.append(f"remote_connect_timeout_secs: {connect_timeout}")
+        self.condarc.write_text("\n".join(lines) + "\n")
+
+    def artifact_path(self, filename: str) -> str:
+        return f"/channel/{self.built.channel_name}/noarch/{filename}"
+
     def core(self, *, serving_cache_bytes: int = 0, **policy: object) -> Core:
         values = {"allowed_prefix_roots": [str(self.envs)], **policy}
         return Core(
