@@ -469,3 +469,22 @@ async def test_rest_status_follows_condarc_and_token_changes_at_once(trust_serve
 
     TokenStore(environ=trust_server.environ).write(GOOD_TOKEN)  # as another process (the CLI) would
     assert json.loads((await jp_fetch("jupyter-trust", "status")).body)["token"]["present"] is True
+
+
+def test_head_returns_statuses_and_times_out_like_get(signed_channel):
+    fetcher = Fetcher(read_timeout=0.5)
+    assert fetcher.head(signed_channel.channel_url + "/" + REPODATA) == 200
+    assert fetcher.head(signed_channel.channel_url + "/noarch/missing.json") == 404
+    signed_channel.server.delays = {"slow.json": 20}
+    with pytest.raises(TimedOut):
+        fetcher.head(signed_channel.channel_url + "/noarch/slow.json")
+
+
+async def test_rest_install_of_a_plan_whose_channel_went_down_is_502(trust_server, jp_fetch):
+    code, plan, _ = await post_plan(jp_fetch, trust_server.prefix())
+    assert code == 201
+    trust_server.server.stop()
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("jupyter-trust", "tasks", method="POST", body=json.dumps({"plan_id": plan["id"]}))
+    body = json.loads(info.value.response.body)
+    assert info.value.code == 502 and body["kind"] == "upstream" and trust_server.channel_url in body["message"]
