@@ -488,3 +488,24 @@ async def test_rest_install_of_a_plan_whose_channel_went_down_is_502(trust_serve
         await jp_fetch("jupyter-trust", "tasks", method="POST", body=json.dumps({"plan_id": plan["id"]}))
     body = json.loads(info.value.response.body)
     assert info.value.code == 502 and body["kind"] == "upstream" and trust_server.channel_url in body["message"]
+
+
+@pytest.mark.parametrize("shape", ["down", "silent", "oversized"])
+def test_an_install_whose_channel_misbehaves_after_planning_links_nothing(signed_channel, shape):
+    signed_channel.limit_network(read_timeout=0.5)
+    core = signed_channel.core(repodata_max_bytes=100_000)
+    prefix = signed_channel.prefix()
+    plan = core.planner().plan(["trusty-app"], prefix)
+    before = tree_digest(prefix)
+    server = signed_channel.server
+    if shape == "down":
+        server.stop()
+    elif shape == "silent":
+        server.delays = {REPODATA: 20}
+    else:
+        server.set_override(signed_channel.repodata_path, b" " * 100_001)
+    with pytest.raises(ChannelUnavailable) as info:
+        core.installer().apply(plan)
+    expected = Kind.UPSTREAM_TIMEOUT if shape == "silent" else Kind.UPSTREAM
+    assert info.value.kind is expected and signed_channel.channel_url in str(info.value)
+    assert tree_digest(prefix) == before
