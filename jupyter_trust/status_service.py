@@ -3,8 +3,8 @@
 Building the status parses every condarc, self-verifies the trust anchor and the cached root chain and reads the
 token store: a few milliseconds of CPU, which 50 parallel requests turn into a queue on the event loop. Here the
 document is kept with a fingerprint of what it was built from (``os.stat`` of the condarc search path, the token
-store, the trust-metadata cache, the anchor locations, the task journal and plans) and the identity of the core's
-policy and environment; a request whose fingerprint matches, within ``max_age`` seconds (expiry is a matter of
+store, the trust-metadata cache, the anchor locations, the task journal and plans) and the core's policy and
+environment; a request whose fingerprint matches, within ``max_age`` seconds (expiry is a matter of
 the clock), gets the kept document. Builds run in this service's own thread (never the loop, never behind plans
 or installs) and concurrent requests share one build.
 
@@ -86,7 +86,8 @@ class StatusService:
         self._kept: _Kept | None = None
         self._building: tuple[tuple[Any, ...], asyncio.Future[dict[str, Any]]] | None = None
         self._refreshing: asyncio.Future[dict[str, Any]] | None = None
-        self._watch_for: tuple[int, int] | None = None
+        #: the environment and policy the watch list was made for (held, so their ids cannot be reused)
+        self._watch_for: tuple[Any, Any] | None = None
         self._watch: list[tuple[str, int]] = []
         self._builder = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jupyter-trust-status")
         # Two: a refresh past its deadline may still be ending (its requests are bounded by the same deadline).
@@ -96,8 +97,7 @@ class StatusService:
     def _watched(self) -> list[tuple[str, int]]:
         """``(path, depth)`` of everything the status reads, for this core's environment and policy."""
         core = self.core
-        ident = (id(core.environ), id(core.policy))
-        if self._watch_for == ident:
+        if self._watching_current():
             return self._watch
         environ = core.environ
         watch = [
@@ -112,13 +112,17 @@ class StatusService:
         watch.append((str(trust_cache_dir(environ)), 2))
         work = core.private_work_dir()
         watch += [(str(work / "tasks"), 0), (str(work / "plans"), 0)]
-        self._watch_for, self._watch = ident, watch
+        self._watch_for, self._watch = (core.environ, core.policy), watch
         return watch
+
+    def _watching_current(self) -> bool:
+        watched = self._watch_for
+        return watched is not None and watched[0] is self.core.environ and watched[1] is self.core.policy
 
     def fingerprint(self) -> tuple[Any, ...]:
         core = self.core
         stats = tuple(item for path, depth in self._watched() for item in _walk(path, depth))
-        return (id(core.environ), id(core.policy), stats)
+        return (core.environ, core.policy, stats)  # compared by value: a replaced policy or environment counts
 
     # -- plain status ------------------------------------------------------------------------------
     def _build(self) -> dict[str, Any]:
@@ -126,7 +130,7 @@ class StatusService:
 
     async def status(self) -> dict[str, Any]:
         """The status without network access: the kept document when still current, else one build."""
-        if self._watch_for != (id(self.core.environ), id(self.core.policy)):
+        if not self._watching_current():
             # The first time for this environment: finding conda may run it, so not on the event loop.
             await asyncio.get_running_loop().run_in_executor(self._builder, self._watched)
         key = self.fingerprint()
