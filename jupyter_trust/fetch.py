@@ -102,6 +102,8 @@ class _Attempt:
         self.received = 0
         self.sock: socket.socket | None = None
         self.expired = False
+        #: the last wait was cut short by the deadline (so its timeout means "too slow", not "silent")
+        self.cut = False
         self._timer: threading.Timer | None = None
 
     def watch(self) -> None:
@@ -132,6 +134,7 @@ class _Attempt:
         left = self.deadline() - time.monotonic()
         if left <= 0:
             raise self.too_slow()
+        self.cut = left < limit
         return min(limit, left)
 
     def too_slow(self) -> TimedOut:
@@ -147,7 +150,8 @@ class _Attempt:
         )
 
     def idle(self) -> TimedOut:
-        if time.monotonic() >= self.deadline():
+        """Why a socket timeout fired: the read timeout, or the deadline it was cut to."""
+        if self.cut or time.monotonic() >= self.deadline():
             return self.too_slow()
         return TimedOut(
             f"{self.url} sent nothing for {self.fetcher.read_timeout:g} s (remote_read_timeout_secs)"
@@ -269,7 +273,7 @@ class Fetcher:
         except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             if attempt.expired or isinstance(reason, TimeoutError):
-                if attempt.expired:
+                if attempt.expired or (attempt.sock is None and attempt.cut):
                     error = attempt.too_slow()
                 elif attempt.sock is None:
                     error = TimedOut(
