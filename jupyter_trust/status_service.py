@@ -166,11 +166,11 @@ class StatusService:
     def _refreshed(self, done: asyncio.Future[dict[str, Any]]) -> None:
         self._refreshing = None
         self._kept = None  # the trust state on disk may have moved on
-        if not done.cancelled():
-            done.exception()  # retrieved: callers that gave up must not leave it "never retrieved"
+        _retrieved(done)
 
     async def _run_refresh(self) -> dict[str, Any]:
         future = asyncio.get_running_loop().run_in_executor(self._refresher, self._refresh)
+        future.add_done_callback(_retrieved)  # it may end after the backstop gave up on it
         try:
             # The requests themselves end at the deadline; this is the backstop for anything else that hangs.
             return await asyncio.wait_for(asyncio.shield(future), self.refresh_timeout + 5)
@@ -182,3 +182,9 @@ class StatusService:
     def close(self) -> None:
         self._builder.shutdown(wait=False, cancel_futures=True)
         self._refresher.shutdown(wait=False, cancel_futures=True)
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    """Mark an outcome seen: a future every caller gave up on must not log "exception never retrieved"."""
+    if not done.cancelled():
+        done.exception()
