@@ -15,7 +15,7 @@ pytest_plugins = [
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = REPO.parent / "shared" / "vectors"
+VECTORS = REPO / "tests" / "data"  # third-party vectors, see data/PROVENANCE.md
 
 _ISOLATED_UNSET = (
     "CONDARC",
