@@ -12,6 +12,7 @@ pytest_plugins = [
     "token_fixtures",
     "engine_fixtures",
     "hub_fixtures",
+    "real_conda_fixtures",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
