@@ -269,6 +269,21 @@ def test_conda_labels_equal_our_verdicts(trust_cases, conda_install, real_conda)
     assert plan.trust["root"]["version"] == 2 and plan.blocked
 
 
+def test_a_channel_without_signatures_is_unsigned_for_both(conda_world, conda_install, real_conda):
+    """No ``signatures`` key at all (most public channels): conda says "no signatures found for <channel>"."""
+    repodata = conda_world.repodata()
+    del repodata["signatures"]
+    conda_world.built.repodata_path.write_text(json.dumps(repodata, indent=1, sort_keys=True))
+    out = dry_run(conda_install, conda_world, conda_world.envs / "new", "trusty-app", "tampered-tool", json_out=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = conda_labels(out.stdout)
+    assert "(no signatures found for" in out.stdout and _dist(APP) + ".conda" not in out.stdout
+    plan = conda_world.core(unsigned="allow").planner().plan(["trusty-app", "tampered-tool"], conda_world.envs / "new")
+    ours = {_dist(fn): verdict for fn, verdict in verdicts(plan).items()}
+    assert theirs == ours == {_dist(fn): "unsigned" for fn in (APP, LIB, TAMPERED)}, out.stdout
+    assert not plan.blocked
+
+
 def test_text_conda_prints_before_its_json_is_tolerated(trust_cases, conda_install, real_conda):
     raw = dry_run(conda_install, trust_cases, trust_cases.envs / "raw", "trusty-app", "rogue-tool")
     first = raw.stdout.lstrip().splitlines()[0]
