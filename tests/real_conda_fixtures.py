@@ -53,11 +53,16 @@ def _venv_of(value: str) -> Path:
     return path
 
 
+#: what this session found per major version, for the closing summary
+_FOUND: dict[str, str] = {}
+
+
 def find_real_conda(major: str) -> RealConda:
     """The build named by the variable for ``major``; skips (naming the variable) when it is not set."""
     variable = VARIABLES[major]
     value = os.environ.get(variable)
     if not value:
+        _FOUND[major] = f"SKIPPED: {variable} is not set"
         pytest.skip(
             f"real conda {major}.x not configured: set {variable} to a virtualenv made by "
             f"real-conda/build.sh (.ci/run does)"
@@ -72,6 +77,7 @@ def find_real_conda(major: str) -> RealConda:
     info = json.loads(out.stdout)
     if not str(info["conda"]).startswith(f"{major}."):
         pytest.fail(f"{variable} names conda {info['conda']}, not {major}.x")
+    _FOUND[major] = f"conda {info['conda']} with conda-content-trust {info['cct']} ({variable})"
     return RealConda(major, venv, str(info["conda"]), str(info["cct"]), Path(info["purelib"]))
 
 
@@ -156,3 +162,9 @@ def real_conda(request: pytest.FixtureRequest) -> RealConda:
 @pytest.fixture
 def conda_install(real_conda: RealConda, tmp_path: Path) -> CondaInstall:
     return make_conda_install(real_conda, tmp_path / "conda")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which real condas the tier ran against, or that it was skipped, whenever it was collected."""
+    for major in sorted(_FOUND):
+        terminalreporter.write_line(f"real-conda tier {major}.x: {_FOUND[major]}")
