@@ -1,0 +1,129 @@
+"""Who may publish to a channel: the ``trusted_publishers`` policy, matched with sigstore's certificate policies.
+
+``{"<channel name or URL>": [{"issuer": ..., "repository": "https://github.com/org/repo"} |
+{"issuer": ..., "identity": "<exact certificate SAN>"}, ...]}``. A channel without an entry accepts any
+valid signer; an entry with an empty list accepts none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cryptography.hazmat import asn1
+from cryptography.x509 import (
+    Certificate,
+    ExtensionNotFound,
+    ObjectIdentifier,
+    OtherName,
+    RFC822Name,
+    SubjectAlternativeName,
+    UniformResourceIdentifier,
+)
+from sigstore.errors import VerificationError
+from sigstore.verify import policy as sp
+
+from .result import Signer
+
+_FULCIO = "1.3.6.1.4.1.57264.1."
+_ISSUER_V1 = ObjectIdentifier(_FULCIO + "1")
+_ISSUER_V2 = ObjectIdentifier(_FULCIO + "8")
+_SOURCE_REPOSITORY = ObjectIdentifier(_FULCIO + "12")
+_SOURCE_DIGEST = ObjectIdentifier(_FULCIO + "13")
+_SOURCE_REF = ObjectIdentifier(_FULCIO + "14")
+
+
+class PublisherPolicyError(ValueError):
+    """``trusted_publishers`` is malformed."""
+
+
+def check_trusted_publishers(value: Any) -> dict[str, list[dict[str, str]]]:
+    """Validate the policy value (raises :class:`PublisherPolicyError` with a message naming the problem)."""
+    if not isinstance(value, Mapping):
+        raise PublisherPolicyError("'trusted_publishers' must map channel names or URLs to lists of publishers")
+    out: dict[str, list[dict[str, str]]] = {}
+    for channel, entries in value.items():
+        if not isinstance(channel, str) or not channel:
+            raise PublisherPolicyError("'trusted_publishers' keys must be channel names or URLs")
+        if not isinstance(entries, list):
+            raise PublisherPolicyError(f"'trusted_publishers' for {channel} must be a list of publishers")
+        for entry in entries:
+            keys = set(entry) if isinstance(entry, Mapping) else set()
+            if keys not in ({"issuer", "repository"}, {"issuer", "identity"}) or not all(
+                isinstance(v, str) and v for v in entry.values()
+            ):
+                raise PublisherPolicyError(
+                    f"each publisher for {channel} must be {{'issuer', 'repository'}} or {{'issuer', 'identity'}} "
+                    "with non-empty strings"
+                )
+        out[channel] = [dict(e) for e in entries]
+    return out
+
+
+def publishers_for(
+    trusted: Mapping[str, Sequence[Mapping[str, str]]], channel_url: str, channel_name: str | None = None
+) -> list[Mapping[str, str]] | None:
+    """The publishers allowed for a channel (by URL, else by name), or None when the policy names none."""
+    url = channel_url.rstrip("/")
+    for key, entries in trusted.items():
+        if key.rstrip("/") == url or (channel_name is not None and key == channel_name):
+            return list(entries)
+    return None
+
+
+def _issuer_policy(issuer: str) -> sp.VerificationPolicy:
+    return sp.AnyOf([sp.OIDCIssuerV2(issuer), sp.OIDCIssuer(issuer)])
+
+
+def entry_policy(entry: Mapping[str, str]) -> sp.VerificationPolicy:
+    if "repository" in entry:
+        return sp.AllOf([_issuer_policy(entry["issuer"]), sp.OIDCSourceRepositoryURI(entry["repository"])])
+    return sp.AllOf([_issuer_policy(entry["issuer"]), sp.Identity(identity=entry["identity"])])
+
+
+def allowed(cert: Certificate, entries: Sequence[Mapping[str, str]] | None) -> bool:
+    """Does the (already verified) signing certificate belong to an allowed publisher?"""
+    if entries is None:
+        return True
+    for entry in entries:
+        try:
+            entry_policy(entry).verify(cert)
+        except VerificationError:
+            continue
+        return True
+    return False
+
+
+def _extension(cert: Certificate, oid: ObjectIdentifier, *, der: bool) -> str | None:
+    try:
+        raw = cert.extensions.get_extension_for_oid(oid).value.value  # type: ignore[attr-defined]
+    except (ExtensionNotFound, AttributeError):
+        return None
+    try:
+        return asn1.decode_der(str, raw) if der else raw.decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def signer_of(cert: Certificate) -> Signer:
+    """The signer's identity (first SAN: URI, email or Sigstore other-name) and issuer, and for CI identities the
+    source repository, ref and commit."""
+    identity = ""
+    try:
+        san = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
+        values = [
+            *san.get_values_for_type(UniformResourceIdentifier),
+            *san.get_values_for_type(RFC822Name),
+            *(on.value.decode(errors="replace") for on in san.get_values_for_type(OtherName)),
+        ]
+        identity = values[0] if values else ""
+    except ExtensionNotFound:
+        pass
+    issuer = _extension(cert, _ISSUER_V2, der=True) or _extension(cert, _ISSUER_V1, der=False) or ""
+    return Signer(
+        identity=identity,
+        issuer=issuer,
+        repository=_extension(cert, _SOURCE_REPOSITORY, der=True),
+        ref=_extension(cert, _SOURCE_REF, der=True),
+        commit=_extension(cert, _SOURCE_DIGEST, der=True),
+    )
