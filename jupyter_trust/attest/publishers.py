@@ -2,13 +2,12 @@
 
 ``{"<channel name or URL>": [{"issuer": ..., "repository": "https://github.com/org/repo"} |
 {"issuer": ..., "identity": "<exact certificate SAN>"}, ...]}``. A channel without an entry accepts any
-valid signer; an entry with an empty list accepts none.
+valid signer; an entry with an empty list accepts none (see :mod:`.config` for validation and lookup).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from cryptography.hazmat import asn1
 from cryptography.x509 import (
@@ -31,44 +30,6 @@ _ISSUER_V2 = ObjectIdentifier(_FULCIO + "8")
 _SOURCE_REPOSITORY = ObjectIdentifier(_FULCIO + "12")
 _SOURCE_DIGEST = ObjectIdentifier(_FULCIO + "13")
 _SOURCE_REF = ObjectIdentifier(_FULCIO + "14")
-
-
-class PublisherPolicyError(ValueError):
-    """``trusted_publishers`` is malformed."""
-
-
-def check_trusted_publishers(value: Any) -> dict[str, list[dict[str, str]]]:
-    """Validate the policy value (raises :class:`PublisherPolicyError` with a message naming the problem)."""
-    if not isinstance(value, Mapping):
-        raise PublisherPolicyError("'trusted_publishers' must map channel names or URLs to lists of publishers")
-    out: dict[str, list[dict[str, str]]] = {}
-    for channel, entries in value.items():
-        if not isinstance(channel, str) or not channel:
-            raise PublisherPolicyError("'trusted_publishers' keys must be channel names or URLs")
-        if not isinstance(entries, list):
-            raise PublisherPolicyError(f"'trusted_publishers' for {channel} must be a list of publishers")
-        for entry in entries:
-            keys = set(entry) if isinstance(entry, Mapping) else set()
-            if keys not in ({"issuer", "repository"}, {"issuer", "identity"}) or not all(
-                isinstance(v, str) and v for v in entry.values()
-            ):
-                raise PublisherPolicyError(
-                    f"each publisher for {channel} must be {{'issuer', 'repository'}} or {{'issuer', 'identity'}} "
-                    "with non-empty strings"
-                )
-        out[channel] = [dict(e) for e in entries]
-    return out
-
-
-def publishers_for(
-    trusted: Mapping[str, Sequence[Mapping[str, str]]], channel_url: str, channel_name: str | None = None
-) -> list[Mapping[str, str]] | None:
-    """The publishers allowed for a channel (by URL, else by name), or None when the policy names none."""
-    url = channel_url.rstrip("/")
-    for key, entries in trusted.items():
-        if key.rstrip("/") == url or (channel_name is not None and key == channel_name):
-            return list(entries)
-    return None
 
 
 def _issuer_policy(issuer: str) -> sp.VerificationPolicy:
