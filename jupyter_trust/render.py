@@ -6,11 +6,13 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from .attest.result import publisher_cell
+
 _BADGE_COLOURS = {"trusted": "#1b5e20", "unsigned": "#e65100", "untrusted": "#b71c1c", "n/a": "#616161"}
 
 
 def plan_text(plan: Mapping[str, Any]) -> str:
-    rows = [("", "name", "version", "build", "channel", "verdict", "reason")]
+    rows = [("", "name", "version", "build", "channel", "verdict", "publisher", "reason")]
     for p in plan.get("packages", []):
         rows.append(
             (
@@ -20,6 +22,7 @@ def plan_text(plan: Mapping[str, Any]) -> str:
                 p.get("build", ""),
                 p.get("channel", ""),
                 p.get("verdict", "").upper(),
+                publisher_cell(p.get("attestation")),
                 p.get("reason", ""),
             )
         )
@@ -42,7 +45,9 @@ def plan_text(plan: Mapping[str, Any]) -> str:
 
 def plan_html(plan: Mapping[str, Any]) -> str:
     esc = html.escape
-    head = "".join(f"<th>{h}</th>" for h in ("action", "name", "version", "build", "channel", "verdict", "reason"))
+    head = "".join(
+        f"<th>{h}</th>" for h in ("action", "name", "version", "build", "channel", "verdict", "publisher", "reason")
+    )
     body = []
     for p in plan.get("packages", []):
         verdict = str(p.get("verdict", ""))
@@ -54,7 +59,8 @@ def plan_html(plan: Mapping[str, Any]) -> str:
         body.append(
             "<tr>"
             + "".join(f"<td>{esc(str(c))}</td>" for c in cells)
-            + f"<td>{badge}</td><td>{esc(str(p.get('reason', '')))}</td></tr>"
+            + f"<td>{badge}</td><td>{esc(publisher_cell(p.get('attestation')))}</td>"
+            + f"<td>{esc(str(p.get('reason', '')))}</td></tr>"
         )
     if plan.get("blocked"):
         foot = "<p style='color:#b71c1c'><b>Blocked:</b></p><ul>" + "".join(

@@ -116,3 +116,12 @@ def test_sigstore_root_order(tmp_path):
 def test_missing_configured_root_is_reported_not_hidden(tmp_path):
     info = sigstore_root(str(tmp_path / "absent.json"), {}).info()
     assert info["error"] and "cannot be read" in info["error"] and info["date"] is None
+
+
+def test_replaced_root_file_is_read_again(tmp_path):
+    path = tmp_path / "root.json"
+    path.write_text("{}")
+    first = sigstore_root(str(path), {})
+    path.write_text('{"tlogs": []}  ')
+    assert sigstore_root(str(path), {}) is not first
+    assert sigstore_root(str(path), {}) is sigstore_root(str(path), {})

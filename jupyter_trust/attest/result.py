@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -28,12 +29,32 @@ class Signer:
         return asdict(self)
 
     def describe(self) -> str:
-        if self.repository:
-            parts = [self.repository.removeprefix("https://"), self.identity.split("@", 1)[0].rsplit("/", 1)[-1]]
-            if self.ref:
-                parts.append(self.ref)
-            return " · ".join(parts)
-        return f"{self.identity} ({self.issuer})"
+        return describe_signer(self.to_json())
+
+
+def describe_signer(signer: Mapping[str, Any]) -> str:
+    """ "github.com/org/repo · workflow.yaml · refs/heads/main" for CI identities, else "identity (issuer)"."""
+    identity = str(signer.get("identity") or "")
+    repository = signer.get("repository")
+    if repository:
+        parts = [str(repository).removeprefix("https://"), identity.split("@", 1)[0].rsplit("/", 1)[-1]]
+        if signer.get("ref"):
+            parts.append(str(signer["ref"]))
+        return " · ".join(parts)
+    return f"{identity} ({signer.get('issuer')})"
+
+
+def publisher_cell(attestation: Mapping[str, Any] | None) -> str:
+    """One line for a plan table: the attestation status, and who published when a signer is known."""
+    if not attestation:
+        return ""
+    status = str(attestation.get("status"))
+    signer = attestation.get("signer")
+    if status == "verified" and signer:
+        return f"published by {describe_signer(signer)}"
+    if status == "untrusted-publisher" and signer:
+        return f"UNTRUSTED PUBLISHER {describe_signer(signer)}"
+    return status
 
 
 @dataclass(frozen=True)

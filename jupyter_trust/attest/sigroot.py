@@ -107,19 +107,24 @@ class SigstoreRoot:
         return self._info
 
 
-_ROOTS: dict[tuple[str, str], SigstoreRoot] = {}
+_ROOTS: dict[tuple[str, str, int, int], SigstoreRoot] = {}
 _ROOTS_LOCK = threading.Lock()
 
 
 def sigstore_root(configured: str | None, environ: Mapping[str, str]) -> SigstoreRoot:
-    """The root in use (one loaded object per path and source for the process's lifetime)."""
+    """The root in use: one loaded object per path, source and file version (a replaced file is read again)."""
     if configured:
         path, source = Path(configured), "policy (sigstore_trust_root)"
     elif environ.get(ROOT_ENV):
         path, source = Path(environ[ROOT_ENV]), f"environment ({ROOT_ENV})"
     else:
         path, source = SHIPPED_ROOT, "shipped (public-good)"
-    key = (str(path), source)
+    try:
+        st = path.stat()
+        version = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        version = (0, -1)
+    key = (str(path), source, *version)
     with _ROOTS_LOCK:
         root = _ROOTS.get(key)
         if root is None:
