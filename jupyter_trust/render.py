@@ -11,6 +11,11 @@ from .attest.result import publisher_cell
 _BADGE_COLOURS = {"trusted": "#1b5e20", "unsigned": "#e65100", "untrusted": "#b71c1c", "n/a": "#616161"}
 
 
+def _table(rows: list[tuple[Any, ...]]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
 def plan_text(plan: Mapping[str, Any]) -> str:
     rows = [("", "name", "version", "build", "channel", "verdict", "publisher", "reason")]
     for p in plan.get("packages", []):
@@ -26,9 +31,7 @@ def plan_text(plan: Mapping[str, Any]) -> str:
                 p.get("reason", ""),
             )
         )
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    lines = [f"Plan {plan.get('id', '')[:12]} for {plan.get('prefix')}"]
-    lines += ["  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = [f"Plan {plan.get('id', '')[:12]} for {plan.get('prefix')}", *_table(rows)]
     if not plan.get("packages"):
         lines.append("  nothing to do: the environment already satisfies the request")
     for w in plan.get("warnings", []):
@@ -100,4 +103,23 @@ def verify_text(report: Mapping[str, Any]) -> str:
         )
     for fn, verdict in sorted((report.get("packages") or {}).items()):
         lines.append(f"{verdict['verdict'].upper():9}  {fn}  {verdict.get('reason', '')}")
+    return "\n".join(lines)
+
+
+def audit_text(report: Mapping[str, Any]) -> str:
+    rows = [("name", "version", "build", "channel", "verdict", "publisher", "reason")]
+    for p in report.get("packages", []):
+        rows.append(
+            (
+                p.get("name", ""),
+                p.get("version", ""),
+                p.get("build", ""),
+                p.get("channel", ""),
+                str(p.get("verdict", "")).upper(),
+                publisher_cell(p.get("attestation")),
+                p.get("reason", ""),
+            )
+        )
+    lines = [f"Audit of {report.get('prefix')}", *_table(rows)]
+    lines.append(str((report.get("summary") or {}).get("text", "")))
     return "\n".join(lines)

@@ -52,16 +52,39 @@ class AttestedChannel:
     def record(self, name: str) -> dict:
         return self.channel.repodata()["packages.conda"][fn(name)]
 
-    def core(self, **policy: object):
-        values: dict = {
+    def policy_values(self, **policy: object) -> dict:
+        return {
+            "allowed_prefix_roots": [str(self.channel.envs)],
             "sigstore_trust_root": str(self.root_path),
             "trusted_publishers": {self.url: [PUBLISHER.policy_entry()]},
             **policy,
         }
-        return self.channel.core(**values)
+
+    def core(self, **policy: object):
+        return self.channel.core(**self.policy_values(**policy))
+
+    def serve_from(self, serverapp: object) -> None:
+        """Point a running test server's core at this channel, with this channel's attestation policy."""
+        from jupyter_trust.policy import Policy
+
+        core = serverapp.web_app.settings["jupyter_trust_core"]  # type: ignore[attr-defined]
+        core.environ = self.channel.environ
+        core.policy = Policy.load(self.policy_values())
 
     def stop(self) -> None:
         self.channel.server.stop()
+
+
+def cli_env(monkeypatch: object, tmp_path: Path, attested: AttestedChannel, **extra: object) -> None:
+    """The process environment and a Jupyter config file pointing the CLI and the magic at ``attested``."""
+    for key, value in attested.channel.environ.items():
+        monkeypatch.setenv(key, value)  # type: ignore[attr-defined]
+    config = tmp_path / "cfg"
+    config.mkdir(exist_ok=True)
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(config))  # type: ignore[attr-defined]
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(tmp_path / "none"))  # type: ignore[attr-defined]
+    section = attested.policy_values(**extra)
+    (config / "jupyter_server_config.json").write_text(json.dumps({"JupyterTrustApp": section}))
 
 
 def make_attested_channel(base: Path) -> AttestedChannel:

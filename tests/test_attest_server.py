@@ -5,26 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from attest_fixtures import PUBLISHER, fn, make_attested_channel
+from attest_fixtures import PUBLISHER, cli_env, fn, make_attested_channel
 from sigstore_fixtures import sidecar
 from test_server_install import call, wait_task
 
 from jupyter_trust.cli import main as cli_main
-from jupyter_trust.policy import Policy
 
 
 @pytest.fixture
 def attested_server(tmp_path, jp_serverapp):
     attested = make_attested_channel(tmp_path)
-    core = jp_serverapp.web_app.settings["jupyter_trust_core"]
-    core.environ = attested.channel.environ
-    core.policy = Policy.load(
-        {
-            "allowed_prefix_roots": [str(attested.channel.envs)],
-            "sigstore_trust_root": str(attested.root_path),
-            "trusted_publishers": {attested.url: [PUBLISHER.policy_entry()]},
-        }
-    )
+    attested.serve_from(jp_serverapp)
     yield attested
     attested.stop()
 
@@ -78,18 +69,7 @@ async def test_status_shows_the_sigstore_root_and_publishers(attested_server, jp
 def test_cli_plan_json_carries_attestations(tmp_path, monkeypatch, capsys):
     attested = make_attested_channel(tmp_path)
     try:
-        for key, value in attested.channel.environ.items():
-            monkeypatch.setenv(key, value)
-        config = tmp_path / "jupyter-config"
-        config.mkdir()
-        monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(config))
-        monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(tmp_path / "none"))
-        section = {
-            "allowed_prefix_roots": [str(attested.channel.envs)],
-            "sigstore_trust_root": str(attested.root_path),
-            "trusted_publishers": {attested.url: [PUBLISHER.policy_entry()]},
-        }
-        (config / "jupyter_server_config.json").write_text(json.dumps({"JupyterTrustApp": section}))
+        cli_env(monkeypatch, tmp_path, attested)
         prefix = attested.channel.prefix()
         assert cli_main(["plan", "foreign", "--prefix", str(prefix), "--json"]) == 1
         doc = json.loads(capsys.readouterr().out)
