@@ -226,3 +226,28 @@ def test_plan_files_from_before_attestations_still_load(attested):
 
     old = Plan.from_json(json.loads(json.dumps(document)))
     assert old.packages[0].attestation is None
+
+
+def test_record_missing_from_the_verified_repodata_is_never_looked_up():
+    from jupyter_trust.plans.attestations import check_package
+    from jupyter_trust.plans.model import PlannedPackage
+    from jupyter_trust.policy import Policy
+
+    package = PlannedPackage(
+        "x",
+        "1",
+        "0",
+        0,
+        "http://127.0.0.1:9/c",
+        "noarch",
+        "../../x-1-0.conda",
+        "",
+        "a" * 64,
+        1,
+        "install",
+        "untrusted",
+        "not in the verified repodata",
+    )
+    policy = Policy.load({"attestations_v0_sigs_channels": ["http://127.0.0.1:9/c"]})
+    result = check_package(package, None, policy=policy, channel_name=None, fetch=None, root=None)  # type: ignore[arg-type]
+    assert result.status == "not-checked"

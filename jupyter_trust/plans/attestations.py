@@ -102,6 +102,8 @@ def check_package(
 
     if mode_for(policy.attestations, p.channel, channel_name) == "off":
         return not_checked()
+    if record is None:  # content trust already refuses it; nothing of it is looked up on the channel
+        return not_checked("the record is not in the verified repodata")
     publishers = publishers_for(policy.trusted_publishers, p.channel, channel_name)
     advertised, sha256 = _advertised(record)
     redact = fetch.reader.redact
