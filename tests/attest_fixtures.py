@@ -87,8 +87,10 @@ def cli_env(monkeypatch: object, tmp_path: Path, attested: AttestedChannel, **ex
     (config / "jupyter_server_config.json").write_text(json.dumps({"JupyterTrustApp": section}))
 
 
-def make_attested_channel(base: Path) -> AttestedChannel:
-    channel = make_signed_channel(base, packages=PACKAGES, sign=lambda f: f == fn("ct-only"), tamper=())
+def make_attested_channel(base: Path, *, require_token: str | None = None) -> AttestedChannel:
+    channel = make_signed_channel(
+        base, packages=PACKAGES, sign=lambda f: f == fn("ct-only"), tamper=(), require_token=require_token
+    )
     sigstore = PrivateSigstore()
     root_path = sigstore.write_root(base / "sigstore_trusted_root.json")
     repodata_path = channel.built.repodata_path

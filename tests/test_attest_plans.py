@@ -251,3 +251,36 @@ def test_record_missing_from_the_verified_repodata_is_never_looked_up():
     policy = Policy.load({"attestations_v0_sigs_channels": ["http://127.0.0.1:9/c"]})
     result = check_package(package, None, policy=policy, channel_name=None, fetch=None, root=None)  # type: ignore[arg-type]
     assert result.status == "not-checked"
+
+
+def test_sidecars_of_a_token_protected_channel_never_show_the_token(tmp_path):
+    from channel_fixtures import make_signed_channel
+
+    token = "tok-SENTINEL-77aa0c3d9e"
+    attested = make_attested_channel(tmp_path, require_token=token)
+    metadata = make_signed_channel(tmp_path / "meta")  # trust metadata is public
+    try:
+        channel = attested.channel
+        channel.condarc.write_text(
+            f"channels:\n  - {channel.channel_url}\nextra_safety_checks: true\n"
+            f"signing_metadata_url_base: {metadata.metadata_url}\n"
+        )
+        channel.environ = {
+            **channel.environ,
+            "CONDA_TOKEN_REPO_URL": channel.url + "/",
+            "JUPYTER_TRUST_ROOT": str(metadata.built.root_path),
+        }
+        core = attested.core(attestations_v0_sigs_channels=[attested.url])
+        core.tokens().write(token)
+        prefix = channel.prefix()
+        good = core.planner().plan(["att-lib"], prefix)
+        assert attestation(good, "att-lib")["status"] == "verified"
+        assert any(f"/t/{token}/" in r and ".sigs" in r for r in channel.server.request_log)
+        channel.server.set_override(attested.path(f"{fn('oldstyle')}.v0.sigs"), 500)
+        for spec in ("gone", "oldstyle"):
+            p = core.planner().plan([spec], prefix)
+            assert attestation(p, spec)["status"] == "retrieval-failed"
+            assert token not in json.dumps(p.to_json())
+    finally:
+        attested.stop()
+        metadata.server.stop()
