@@ -284,3 +284,15 @@ def test_sidecars_of_a_token_protected_channel_never_show_the_token(tmp_path):
     finally:
         attested.stop()
         metadata.server.stop()
+
+
+def test_an_unexpected_failure_while_checking_blocks(attested, monkeypatch):
+    from jupyter_trust.plans import attestations
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(attestations, "check_package", broken)
+    _, p = plan(attested, "att-lib")
+    att = attestation(p, "att-lib")
+    assert att["status"] == "invalid" and "RuntimeError" in att["reason"] and p.blocked

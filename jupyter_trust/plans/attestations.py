@@ -167,9 +167,12 @@ def attach_attestations(
         fetch = SidecarFetcher(reader, ensure_private_dir(reader.ctx.work_dir / "sidecars"))
 
         def one(p: PlannedPackage) -> AttestationResult:
-            return check_package(
-                p, records(p), policy=policy, channel_name=names.get(p.channel), fetch=fetch, root=root
-            )
+            try:
+                return check_package(
+                    p, records(p), policy=policy, channel_name=names.get(p.channel), fetch=fetch, root=root
+                )
+            except Exception as exc:  # fail closed: whatever could not be checked blocks, and says so
+                return AttestationResult("invalid", f"the attestation could not be checked ({type(exc).__name__})")
 
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(linking))) as pool:
             results = dict(zip(map(id, linking), pool.map(one, linking), strict=True))
