@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 AttestationStatus = Literal["verified", "untrusted-publisher", "invalid", "retrieval-failed", "missing", "not-checked"]
@@ -26,7 +26,13 @@ class Signer:
     commit: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "identity": self.identity,
+            "issuer": self.issuer,
+            "repository": self.repository,
+            "ref": self.ref,
+            "commit": self.commit,
+        }
 
     def describe(self) -> str:
         return describe_signer(self.to_json())

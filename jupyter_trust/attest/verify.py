@@ -91,6 +91,23 @@ def _check_bundle(root: SigstoreRoot, bundle: Mapping[str, Any]) -> _Checked | s
     return result
 
 
+_PARSED: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+
+
+def _parsed(digest: str, sidecar: bytes) -> list[dict[str, Any]]:
+    """The sidecar's bundles, parsed once per content (the parse is strict and pure, so its result is too)."""
+    with _MEMO_LOCK:
+        hit = _PARSED.get(digest)
+    if hit is not None:
+        return hit
+    bundles = parse_sidecar(sidecar)
+    with _MEMO_LOCK:
+        _PARSED[digest] = bundles
+        while len(_PARSED) > _MEMO_MAX // 4:
+            _PARSED.popitem(last=False)
+    return bundles
+
+
 def verify_attestation(
     sidecar: bytes,
     filename: str,
@@ -121,7 +138,7 @@ def verify_attestation(
         )
 
     try:
-        bundles = parse_sidecar(sidecar)
+        bundles = _parsed(digest, sidecar)
     except SidecarError as exc:
         # CEP 50: a malformed advertised sidecar is a retrieval failure, never "no attestations".
         return result("retrieval-failed" if transport == "cep50" else "invalid", str(exc))
