@@ -251,6 +251,9 @@ def test_record_missing_from_the_verified_repodata_is_never_looked_up():
     policy = Policy.load({"attestations_v0_sigs_channels": ["http://127.0.0.1:9/c"]})
     result = check_package(package, None, policy=policy, channel_name=None, fetch=None, root=None)  # type: ignore[arg-type]
     assert result.status == "not-checked"
+    # Listed in the repodata but with a file name that would leave the channel's directory: refused, not fetched.
+    result = check_package(package, {"fn": package.filename}, policy=policy, channel_name=None, fetch=None, root=None)  # type: ignore[arg-type]
+    assert result.status == "invalid" and result.blocks
 
 
 def test_sidecars_of_a_token_protected_channel_never_show_the_token(tmp_path):

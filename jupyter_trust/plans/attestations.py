@@ -104,6 +104,8 @@ def check_package(
         return not_checked()
     if record is None:  # content trust already refuses it; nothing of it is looked up on the channel
         return not_checked("the record is not in the verified repodata")
+    if "/" in p.filename or "\\" in p.filename or p.filename.startswith("."):
+        return AttestationResult("invalid", "the record's file name cannot name a file next to the package")
     publishers = publishers_for(policy.trusted_publishers, p.channel, channel_name)
     advertised, sha256 = _advertised(record)
     redact = fetch.reader.redact
