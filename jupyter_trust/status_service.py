@@ -3,10 +3,11 @@
 Building the status parses every condarc, self-verifies the trust anchor and the cached root chain and reads the
 token store: a few milliseconds of CPU, which 50 parallel requests turn into a queue on the event loop. Here the
 document is kept with a fingerprint of what it was built from (``os.stat`` of the condarc search path, the token
-store, the trust-metadata cache, the anchor locations, the task journal and plans) and the core's policy and
-environment; a request whose fingerprint matches, within ``max_age`` seconds (expiry is a matter of
-the clock), gets the kept document. Builds run in this service's own thread (never the loop, never behind plans
-or installs) and concurrent requests share one build.
+store, the trust-metadata cache, the trust anchors and Sigstore root, the task journal and plans) and the core's
+policy and environment; a request whose fingerprint matches, within ``max_age`` seconds (expiry is a matter of the
+clock), gets the kept document; anything else the status comes to read belongs in :meth:`StatusService._watched`.
+Builds run in this service's own thread (never the loop, never behind plans or installs) and concurrent requests
+share one build.
 
 ``refresh`` (network) runs in its own threads with its own deadline: :class:`~jupyter_trust.errors.UpstreamTimeout`
 (HTTP 504) when it is hit; concurrent refreshes share one.
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .attest.sigroot import ROOT_ENV as SIGSTORE_ROOT_ENV
 from .conda.condarc import search_path
 from .conda.tokens import token_dir
 from .core import Core
@@ -106,7 +108,8 @@ class StatusService:
         ]
         watch.append((str(token_dir(environ)), 1))
         watch += [(str(p), 1) for p in core.conda_trust_dirs()]
-        for path in (core.policy.trust_root, environ.get(ROOT_ENV), core.policy.token_file):
+        sigstore = (core.policy.sigstore_trust_root, environ.get(SIGSTORE_ROOT_ENV))
+        for path in (core.policy.trust_root, environ.get(ROOT_ENV), core.policy.token_file, *sigstore):
             if path:
                 watch.append((str(Path(path).expanduser()), 0))
         watch.append((str(trust_cache_dir(environ)), 2))
