@@ -74,6 +74,7 @@ class SignedChannel:
     def prefix(self, name: str = "target") -> Path:
         path = self.envs / name
         (path / "conda-meta").mkdir(parents=True, exist_ok=True)
+        (path / "conda-meta" / "history").touch()  # conda's environment marker, as `conda create` leaves it
         return path
 
     def core(self, *, serving_cache_bytes: int = 0, **policy: object) -> Core:
