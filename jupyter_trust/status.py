@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import __version__
+from . import __version__, journal
 from .core import Core
 from .trust.store import TrustState
 
@@ -153,7 +153,9 @@ def build_status(
     config = core.config()
     settings = core.settings()
     verification = settings.verification()
-    warnings: list[str] = []
+    # A condarc conda cannot read changes channels and verification settings in ways nobody can tell: say so
+    # first (plans are refused with the same message).
+    warnings: list[str] = list(config.errors)
     try:
         store = core.trust_store(config)
         state: TrustState | None = store.refresh() if refresh and store.metadata_url else store.current()
@@ -166,6 +168,7 @@ def build_status(
     engine = engine_status(core)
     if engine["error"]:
         warnings.append(engine["error"])
+    warnings += _journal_warnings(core)
     if not verification.get("enabled"):
         warnings.insert(0, "Signature verification is OFF: conda installs packages without checking signatures.")
     elif not verification.get("metadata_url"):
@@ -183,3 +186,7 @@ def build_status(
         warnings=warnings,
         interrupted_tasks=list(interrupted() if interrupted else []),
     )
+
+
+def _journal_warnings(core: Core) -> list[str]:
+    return journal.unreadable(core.private_work_dir() / "tasks")
