@@ -7,7 +7,6 @@ install; a later successful install into the same environment marks it ``repaire
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -15,7 +14,13 @@ from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import Any
 
-from .fsutil import atomic_write
+from .cct.errors import FormatError
+from .cct.jsonload import loads_strict
+from .fsutil import atomic_write, writing
+
+#: a journal record is a small flat document (a task's JSON); anything bigger or deeper is not one of ours
+MAX_RECORD_BYTES = 256 * 1024
+MAX_RECORD_DEPTH = 8
 
 INTERRUPTED = (
     "the install was interrupted (its process stopped while it ran); the environment may need repair: "
@@ -28,17 +33,36 @@ def now() -> str:
 
 
 def write(path: Path, record: Mapping[str, Any]) -> None:
-    atomic_write(path, json.dumps(record, indent=1).encode())
+    with writing(f"the install journal {path} cannot be written"):
+        atomic_write(path, json.dumps(record, indent=1).encode())
+
+
+def read(path: Path) -> dict[str, Any]:
+    """One record, parsed strictly; :class:`FormatError` or ``OSError`` when it is not a readable record."""
+    record = loads_strict(Path(path).read_bytes(), max_bytes=MAX_RECORD_BYTES, max_depth=MAX_RECORD_DEPTH)
+    if not isinstance(record, dict):
+        raise FormatError("not a JSON object")
+    return record
+
+
+def _scan(directory: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+    out, problems = [], []
+    for path in sorted(Path(directory).glob("*.json")):
+        try:
+            out.append((path, read(path)))
+        except (OSError, FormatError) as exc:
+            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            problems.append(f"install journal record {path} is unreadable and was skipped ({cause})")
+    return out, problems
 
 
 def _records(directory: Path) -> list[tuple[Path, dict[str, Any]]]:
-    out = []
-    for path in sorted(Path(directory).glob("*.json")):
-        with contextlib.suppress(OSError, ValueError):
-            record = json.loads(path.read_text())
-            if isinstance(record, dict):
-                out.append((path, record))
-    return out
+    return _scan(directory)[0]
+
+
+def unreadable(directory: Path) -> list[str]:
+    """A warning for each journal file that cannot be read as a record (shown in the status, never a failure)."""
+    return _scan(directory)[1]
 
 
 def _dead(record: Mapping[str, Any], live_ids: Container[str]) -> bool:

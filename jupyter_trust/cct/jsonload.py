@@ -14,6 +14,9 @@ from .errors import FormatError
 
 DEFAULT_MAX_BYTES = 1 << 20
 DEFAULT_MAX_DEPTH = 64
+#: an installed package's ``conda-meta/<name>.json``: its file list can be long, its structure is shallow
+PREFIX_RECORD_MAX_BYTES = 64 << 20
+PREFIX_RECORD_MAX_DEPTH = 16
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

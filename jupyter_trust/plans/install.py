@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import secrets
 from collections.abc import Callable
@@ -242,7 +241,7 @@ class Installer:
         return path
 
     def _journal_end(self, path: Path, state: str, error: str | None) -> None:
-        record = json.loads(path.read_text())
+        record = journal.read(path)
         record.update(state=state, error=self.ctx.redactor()(error) if error else None, updated_at=journal.now())
         journal.write(path, record)
         if state == "succeeded":
