@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..plans.specs import SpecError, spec_names
+from ..plans.specs import SpecError, parse_spec, spec_names
 
 
 def _record_json(record: Any) -> dict[str, Any]:
@@ -48,12 +48,15 @@ async def _solve(req: dict[str, Any]) -> dict[str, Any]:
     from rattler import VirtualPackage, solve_with_sparse_repodata
 
     requested = spec_names(req["specs"])  # SpecError -> reported as kind "spec"
+    # The solver's own parser is stricter than MatchSpec's (conda's `name=1.0=build` fails there): hand it each
+    # spec in MatchSpec's canonical form.
+    specs = [str(parse_spec(spec)) for spec in req["specs"]]
     installed = _installed(req.get("prefix"))
     # Everything already installed stays in the environment (at its locked version unless a request needs
     # another): without its name among the specs the solver would leave it out, i.e. plan to remove it.
     keep = sorted({r.name.normalized for r in installed} - set(requested))
     records = await solve_with_sparse_repodata(
-        [*req["specs"], *keep],
+        [*specs, *keep],
         _sparse(req["repodata"]),
         locked_packages=installed,
         virtual_packages=VirtualPackage.detect(),

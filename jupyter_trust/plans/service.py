@@ -293,6 +293,17 @@ def _version_cmp(a: str, b: str) -> int:
     return (va > vb) - (va < vb)
 
 
+def channel_urls_in(specs: Sequence[str], channels: Sequence[tuple[str, str]]) -> list[str]:
+    """``name::spec`` with ``name`` an allowed channel's name becomes ``<its URL>::spec``: the solver would
+    otherwise read a bare name under its own default alias and find no candidates in the channel we captured."""
+    urls = dict(channels)
+    out = []
+    for spec in specs:
+        channel, sep, rest = spec.partition("::")
+        out.append(f"{urls[channel].rstrip('/')}::{rest}" if sep and channel in urls else spec)
+    return out
+
+
 class Planner:
     def __init__(self, ctx: PlanContext) -> None:
         self.ctx = ctx
@@ -320,7 +331,8 @@ class Planner:
             # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
             clean = check_specs(specs, allowed_channels=self._allowed_channels())
             state, captured = self._capture()
-            worker.send(engine.solve_request(clean, [c.local() for c in captured], prefix=str(prefix)))
+            solver_specs = channel_urls_in(clean, self.ctx.channels)
+            worker.send(engine.solve_request(solver_specs, [c.local() for c in captured], prefix=str(prefix)))
             parse_all(captured)  # the repodata is parsed here while the worker solves
             result = worker.result()
         except engine.EngineError as exc:
