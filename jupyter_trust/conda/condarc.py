@@ -153,6 +153,12 @@ _FILE_NAMES = (".condarc", "condarc")
 
 
 def _expand(path: Path) -> list[Path]:
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return []  # conda skips a search-path entry that is not there (a dangling symlink too)
+    except OSError as exc:  # a symlink loop, a directory we may not enter …
+        raise CondarcError(f"{path} cannot be read: {exc.strerror or type(exc).__name__}") from None
     if path.is_dir():
         if path.name in _FILE_NAMES:
             raise CondarcError(f"{path} is a directory, not a condarc file")
