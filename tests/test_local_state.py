@@ -191,3 +191,31 @@ def test_status_of_the_cli_with_a_deep_journal_exits_zero(tmp_path):
     out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert any("deep.json" in w for w in json.loads(out.stdout)["warnings"])
+
+
+# -- an interrupted record is cleared once its plan is found fully applied ----------------------------
+def test_an_interrupted_record_is_cleared_when_its_plan_is_found_applied(signed_channel):
+    import subprocess
+
+    from jupyter_trust import journal
+    from jupyter_trust.tasks import TaskManager
+
+    core = signed_channel.core()
+    prefix = core.target_prefix(str(signed_channel.prefix()))
+    plan = core.planner().plan(["trusty-app"], prefix)
+    assert core.installer().apply(plan).installed
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer)
+    record = {"id": "f" * 32, "plan_id": plan.id, "prefix": str(prefix), "state": "running", "pid": dead.pid}
+    path = core.private_work_dir() / "tasks" / f"{'f' * 32}.json"
+
+    installed = json.loads((prefix / "conda-meta" / "trusty-app-1.0-0.json").read_text())
+    linked = prefix / installed["files"][0]
+    kept = linked.read_bytes()
+    linked.unlink()  # half applied: a planned file is missing
+    journal.write(path, record)
+    assert [t["plan_id"] for t in tasks.interrupted()] == [plan.id]
+    linked.write_bytes(kept)  # now the plan is fully there (e.g. the orphaned linker finished)
+    assert tasks.interrupted() == []
+    assert journal.read(path)["state"] == "repaired"
