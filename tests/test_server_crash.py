@@ -5,35 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from channel_fixtures import make_signed_channel
+from live_server import LiveServer, live_server
 
 from jupyter_trust.demo.build import PackageSpec
 
 FILES = 5000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(base: str, token: str, method: str, path: str, body: object = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{base}/jupyter-trust/{path}", data=data, method=method)
-    request.add_header("Authorization", f"token {token}")
-    with urllib.request.urlopen(request, timeout=120) as response:  # 127.0.0.1 only
-        return json.loads(response.read())
 
 
 def workers_of(pid: int) -> list[int]:
@@ -64,58 +48,39 @@ def cli(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
+def kill_server_mid_link(server: LiveServer, linked_dir: Path) -> list[int]:
+    """SIGKILL the server alone (not its children) once files appear in ``linked_dir``; its link workers then."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.proc.poll() is None:
+        if linked_dir.is_dir() and any(linked_dir.iterdir()):
+            linkers = workers_of(server.proc.pid)
+            os.kill(server.proc.pid, signal.SIGKILL)
+            server.proc.wait(timeout=30)
+            return linkers
+        time.sleep(0.005)
+    return []
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the worker process")
 def test_kill_9_of_the_server_stops_its_linker_and_frees_the_environment(tmp_path):
     files = {f"share/big/f{i:05d}.txt": f"file {i}\n" for i in range(FILES)}
     channel = make_signed_channel(tmp_path, packages=[PackageSpec("big-pkg", "1.0", files=files)], tamper=())
-    server = None
     try:
         prefix = channel.prefix("crash")
-        env = channel.jupyter_environ(tmp_path / "jupyter-config")
-        port, token = free_port(), secrets.token_hex(16)
-        argv = [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={tmp_path}",
-            "--allow-root",
-            "--ServerApp.jpserver_extensions=jupyter_trust=True",
-        ]
-        server = subprocess.Popen(
-            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                call(base, token, "GET", "status")
-                break
-            except OSError:
-                time.sleep(0.1)
-        plan = call(base, token, "POST", "plans", {"specs": ["big-pkg"], "prefix": str(prefix)})
-        assert not plan["blocked"], plan["reasons"]
-        call(base, token, "POST", "tasks", {"plan_id": plan["id"]})
-
         linked_dir = prefix / "share" / "big"
-        deadline, linkers = time.monotonic() + 120, []
-        while time.monotonic() < deadline:
-            if linked_dir.is_dir() and any(linked_dir.iterdir()):
-                linkers = workers_of(server.pid)
-                os.kill(server.pid, signal.SIGKILL)  # the server only: its children are not signalled
-                break
-            time.sleep(0.005)
-        if not linkers:
-            pytest.skip("the install finished before linking could be caught in the act on this machine")
-        server.wait(timeout=30)
-
-        for _ in range(20):  # killed by the kernel with its parent: at once, not when it is done
-            if not any(running(pid) for pid in linkers):
-                break
-            time.sleep(0.05)
-        assert not any(running(pid) for pid in linkers), "the link worker outlived its server"
+        env = channel.jupyter_environ(tmp_path / "jupyter-config")
+        with live_server(env, tmp_path) as server:
+            plan = server.call("POST", "plans", {"specs": ["big-pkg"], "prefix": str(prefix)})
+            assert not plan["blocked"], plan["reasons"]
+            server.call("POST", "tasks", {"plan_id": plan["id"]})
+            linkers = kill_server_mid_link(server, linked_dir)
+            if not linkers:
+                pytest.skip("the install finished before linking could be caught in the act on this machine")
+            for _ in range(20):  # killed by the kernel with its parent: at once, not when it is done
+                if not any(running(pid) for pid in linkers):
+                    break
+                time.sleep(0.05)
+            assert not any(running(pid) for pid in linkers), "the link worker outlived its server"
         count = len(list(linked_dir.iterdir()))
         time.sleep(1.0)
         assert len(list(linked_dir.iterdir())) == count  # nobody is linking any more
@@ -127,7 +92,4 @@ def test_kill_9_of_the_server_stops_its_linker_and_frees_the_environment(tmp_pat
         assert len(list(linked_dir.iterdir())) == FILES
         assert json.loads(cli(env, "status", "--json").stdout)["interrupted_tasks"] == []
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=30)
         channel.server.stop()

@@ -34,7 +34,7 @@ def _constant(name: str) -> Any:
 
 def _depth_ok(value: Any, max_depth: int) -> bool:
     """Breadth-first, one level at a time (parsed JSON holds only dict and list containers)."""
-    level, depth = [value], 1
+    level, depth = ([value] if type(value) is dict or type(value) is list else []), 1
     while level:
         if depth > max_depth:
             return False
