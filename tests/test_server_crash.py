@@ -48,17 +48,32 @@ def cli(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
-def kill_server_mid_link(server: LiveServer, linked_dir: Path) -> list[int]:
-    """SIGKILL the server alone (not its children) once files appear in ``linked_dir``; its link workers then."""
+def held_locks(pid: int) -> list[str]:
+    """The environment locks (``<work>/locks/*.lock``) a process has open."""
+    out = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.endswith(".lock") and Path(target).parent.name == "locks":
+            out.append(target)
+    return out
+
+
+def kill_server_mid_link(server: LiveServer, linked_dir: Path) -> tuple[list[int], list[str]]:
+    """SIGKILL the server alone (not its children) once files appear in ``linked_dir``; its link workers then,
+    and the environment locks they held."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and server.proc.poll() is None:
         if linked_dir.is_dir() and any(linked_dir.iterdir()):
             linkers = workers_of(server.proc.pid)
+            locks = [lock for pid in linkers for lock in held_locks(pid)]
             os.kill(server.proc.pid, signal.SIGKILL)
             server.proc.wait(timeout=30)
-            return linkers
+            return linkers, locks
         time.sleep(0.005)
-    return []
+    return [], []
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the worker process")
@@ -73,9 +88,10 @@ def test_kill_9_of_the_server_stops_its_linker_and_frees_the_environment(tmp_pat
             plan = server.call("POST", "plans", {"specs": ["big-pkg"], "prefix": str(prefix)})
             assert not plan["blocked"], plan["reasons"]
             server.call("POST", "tasks", {"plan_id": plan["id"]})
-            linkers = kill_server_mid_link(server, linked_dir)
+            linkers, locks = kill_server_mid_link(server, linked_dir)
             if not linkers:
                 pytest.skip("the install finished before linking could be caught in the act on this machine")
+            assert locks, "the link worker does not hold the environment lock"
             for _ in range(20):  # killed by the kernel with its parent: at once, not when it is done
                 if not any(running(pid) for pid in linkers):
                     break
