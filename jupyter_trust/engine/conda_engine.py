@@ -150,7 +150,7 @@ def _loads_tolerant(text: str) -> Any:
             continue
         try:
             return json.loads("\n".join(lines[start_line:]))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit: not conda's answer
             continue
     return None
 
