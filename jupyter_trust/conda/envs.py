@@ -199,8 +199,8 @@ def resolve_target_prefix(
     server = os.path.realpath(server_prefix)
     if not allow_server_prefix and _inside(target, server):
         raise PrefixNotAllowed(
-            "installing into the environment that runs this Jupyter server (or anything in it) is not allowed "
-            "here; choose a kernel environment"
+            "installing into the environment that runs this Jupyter server is not allowed here (nor into anything "
+            "inside it); choose a kernel environment"
         )
     outer = enclosing_environment(target)
     if outer is not None:
