@@ -219,3 +219,14 @@ def test_an_interrupted_record_is_cleared_when_its_plan_is_found_applied(signed_
     linked.write_bytes(kept)  # now the plan is fully there (e.g. the orphaned linker finished)
     assert tasks.interrupted() == []
     assert journal.read(path)["state"] == "repaired"
+
+
+def test_the_cli_refuses_to_plan_with_a_broken_condarc_naming_it(
+    signed_channel, isolated_home, capsys, monkeypatch, tmp_path
+):
+    for name, value in signed_channel.jupyter_environ(tmp_path / "jupyter-config").items():
+        monkeypatch.setenv(name, value)
+    _yaml(isolated_home / ".condarc")
+    code = cli_main(["plan", "trusty-app", "--prefix", str(signed_channel.prefix()), "--json"])
+    assert code == 2  # invalid_input: the request cannot be done as asked until the file is fixed
+    assert str(isolated_home / ".condarc") in capsys.readouterr().err
