@@ -197,11 +197,13 @@ def test_condarc_remote_timeouts_are_honoured(tmp_path):
 
 
 @pytest.mark.parametrize("value", ["soon", "-1", "0", "true", "[1, 2]", "{a: 1}", ".inf", ".nan"])
-def test_unusable_condarc_timeouts_fall_back_to_condas_defaults(tmp_path, value):
+def test_unusable_condarc_timeouts_are_warnings_and_fall_back_to_condas_defaults(tmp_path, value):
     condarc = tmp_path / "condarc"
     condarc.write_text(f"remote_read_timeout_secs: {value}\nremote_connect_timeout_secs: {value}\n")
-    fetcher = CondaConfig.load(environ={"CONDARC": str(condarc), "HOME": str(tmp_path)}).fetcher()
+    config = CondaConfig.load(environ={"CONDARC": str(condarc), "HOME": str(tmp_path)})
+    fetcher = config.fetcher()
     assert (fetcher.read_timeout, fetcher.connect_timeout) == (READ_TIMEOUT, CONNECT_TIMEOUT)
+    assert any("remote_read_timeout_secs" in e and str(condarc) in e for e in config.errors), config.errors
 
 
 @pytest.mark.parametrize(
