@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..cct.errors import CCTError
 from ..cct.jsonload import loads_repodata
@@ -235,21 +235,26 @@ class ArtifactMismatch(Exception):
 
 
 def verdicts_for(
-    captured: Sequence[CapturedRepodata], state: TrustState, wanted: Mapping[tuple[str, str], list[str]]
+    captured: Sequence[CapturedRepodata],
+    state: TrustState,
+    wanted: Mapping[tuple[str, str], list[str]],
+    expiry: Literal["warn", "block"],
 ) -> dict[tuple[str, str, str], RecordVerdict]:
-    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link."""
+    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link.
+
+    A record without a signature entry is unsigned whatever the trust chain's state (an unsigned channel
+    needs no signing metadata); a signed record is untrusted unless the chain verifies and is usable
+    under the expiry policy, and its signature checks out.
+    """
+    problems = state.blocking_reasons(expiry)
+    unverifiable = "; ".join(problems) if problems else None
+    key_mgr = state.key_mgr.envelope if state.key_mgr is not None else None
     out: dict[tuple[str, str, str], RecordVerdict] = {}
     for cap in captured:
         names = wanted.get((cap.channel, cap.subdir), [])
         if not names:
             continue
-        if state.key_mgr is None:
-            for fn in names:
-                out[(cap.channel, cap.subdir, fn)] = RecordVerdict(
-                    "untrusted", "cannot be verified: no verified key_mgr metadata"
-                )
-            continue
-        for fn, verdict in verify_records(cap.document, state.key_mgr.envelope, names).items():
+        for fn, verdict in verify_records(cap.document, key_mgr, names, unverifiable=unverifiable).items():
             out[(cap.channel, cap.subdir, fn)] = verdict
     return out
 
@@ -417,7 +422,7 @@ class Planner:
         for record, _, _ in changes:
             key = (str(record.get("channel", "")).rstrip("/"), str(record.get("subdir", "")))
             wanted.setdefault(key, []).append(str(record["fn"]))
-        verdicts = verdicts_for(list(by_channel.values()), state, wanted)
+        verdicts = verdicts_for(list(by_channel.values()), state, wanted, self.ctx.policy.expiry)
 
         allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
         requested = set(result.requested)
@@ -486,7 +491,6 @@ class Planner:
                     reason="installed package the solution no longer contains",
                 )
             )
-        reasons += state.blocking_reasons(self.ctx.policy.expiry)
         unsigned = any(p.verdict == "unsigned" for p in packages)
         blocked = bool(reasons)
         plan = Plan(
