@@ -126,12 +126,35 @@ class _Marks:
 
 def _defect_in(value: Any, levels: int, too_deep: str) -> str | None:
     """Why ``value`` (its own level counted as 1) cannot be used: ``too_deep`` when it has more than
-    ``levels`` levels, or the reason of a :class:`Defect` it holds; None when it is fine.
+    ``levels`` levels, or the reason of a :class:`Defect` it holds; None when it is fine."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return value.reason if kind is Defect else None
+    if levels >= 2:
+        # The usual shapes (a record: strings, numbers, lists of strings; a signature entry: an object of
+        # objects of strings) end at the second level: checked here without building levels.
+        for item in value.values() if kind is dict else value:
+            inner = type(item)
+            if inner is str or inner is int:
+                continue
+            if inner is dict or inner is list:
+                for leaf in item.values() if inner is dict else item:
+                    bottom = type(leaf)
+                    if (
+                        bottom is not str
+                        and bottom is not int
+                        and (bottom is dict or bottom is list or bottom is Defect)
+                    ):
+                        return _walk(value, levels, too_deep)
+            elif inner is Defect:
+                return item.reason
+        return None
+    return _walk(value, levels, too_deep)
 
-    Breadth-first, one level at a time (parsed JSON holds only dict and list containers).
-    """
-    if type(value) is not dict and type(value) is not list:
-        return value.reason if type(value) is Defect else None
+
+def _walk(value: Any, levels: int, too_deep: str) -> str | None:
+    """:func:`_defect_in` for any shape: breadth-first, one level at a time (parsed JSON holds only dict and
+    list containers)."""
     level, depth = [value], 1
     while level:
         if depth > levels:
@@ -165,18 +188,28 @@ class StrictRecords:
     #: False when the document holds no floating-point number at all
     floats: bool
 
+    def __post_init__(self) -> None:
+        sections = ((name, self.document.get(name)) for name in RECORD_SECTIONS)
+        self._tables = [
+            (table, "signature entry" if name == "signatures" else "record")
+            for name, table in sections
+            if type(table) is dict
+        ]
+        self._too_deep = f"nested deeper than {self.max_depth} levels"
+
     def defect(self, fn: str) -> str | None:
         """Why the record ``fn`` or its signature entry is refused, or None."""
         levels = self.max_depth - 2  # document (1) -> section (2) -> entry (3)
-        too_deep = f"nested deeper than {self.max_depth} levels"
-        for section in RECORD_SECTIONS:
-            table = self.document.get(section)
-            if type(table) is dict and fn in table:
-                reason = _defect_in(table[fn], levels, too_deep)
+        for table, what in self._tables:
+            entry = table.get(fn, _MISSING)
+            if entry is not _MISSING:
+                reason = _defect_in(entry, levels, self._too_deep)
                 if reason is not None:
-                    where = "signature entry" if section == "signatures" else "record"
-                    return f"its {where} is refused: {reason}"
+                    return f"its {what} is refused: {reason}"
         return None
+
+
+_MISSING = object()
 
 
 def loads_strict_records(
