@@ -116,7 +116,7 @@ def test_the_fast_path_is_used_where_exact():
     assert canonical_module._orjson_exact(record) == canonical(record)
     assert canonical_module._orjson_exact({"s": "\u00e9"}) is None
     assert canonical_module._orjson_exact({"s": "\x7f"}) is None
-    assert not canonical_module._float_free({"f": 1.0}) and canonical_module._float_free(record)
+    assert not canonical_module.is_float_free({"f": 1.0}) and canonical_module.is_float_free(record)
 
 
 # -- defects inside one record ------------------------------------------------------------------------
@@ -488,3 +488,13 @@ def test_unsigned_channel_with_verification_on_but_no_metadata(tmp_path, monkeyp
         assert code == 0
     finally:
         channel.server.stop()
+
+
+# -- the plan path reads repodata with orjson: big integers must not change what is verified ---------------
+@pytest.mark.parametrize("extra", [{"big": 2**64 + 1}, {"ratio": 0.1, "big": -(2**70)}, {"summary": "caf\u00e9"}])
+def test_plan_verifies_records_as_conda_reads_them(signed_channel, extra):
+    repodata = signed_channel.repodata()
+    repodata["packages.conda"]["trusty-lib-1.0-0.conda"].update(extra)
+    signed_channel.serve_repodata(repodata, resign=True)
+    plan = signed_channel.core().planner().plan(["trusty-lib"], signed_channel.prefix())
+    assert {p.filename: p.verdict for p in plan.packages} == {"trusty-lib-1.0-0.conda": "trusted"}, plan.reasons

@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency; this keeps the
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
-def _float_free(value: Any) -> bool:
+def is_float_free(value: Any) -> bool:
     """True if ``value`` is built only from dict, list, str, int, bool and None (JSON without floats)."""
     if type(value) is not dict and type(value) is not list:
         return type(value) in _PLAIN
@@ -83,7 +83,7 @@ def canonical_record(obj: Any, *, float_free: bool = False) -> bytes:
     a fraction or exponent (see :class:`~jupyter_trust.cct.jsonload.StrictRecords`); otherwise ``obj`` is
     checked here.
     """
-    if _FAST and (float_free or _float_free(obj)):
+    if _FAST and (float_free or is_float_free(obj)):
         out = _orjson_exact(obj)
         if out is not None:
             return out

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..cct.canonical import is_float_free
 from ..cct.errors import CCTError
-from ..cct.jsonload import loads_repodata
+from ..cct.jsonload import StrictRecords, loads_repodata, loads_strict_records
 from ..cct.verify import RecordVerdict, verify_records
 from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
@@ -128,6 +129,7 @@ class CapturedRepodata:
     data: bytes = field(repr=False)
     max_bytes: int
     _document: Mapping[str, Any] | None = field(default=None, repr=False)
+    _exact: StrictRecords | None = field(default=None, repr=False)
 
     @property
     def document(self) -> Mapping[str, Any]:
@@ -141,6 +143,16 @@ class CapturedRepodata:
                 raise PlanError(f"{where} has unusable repodata: not an object")
             self._document = document
         return self._document
+
+    def exact(self) -> StrictRecords:
+        """The bytes parsed as conda parses them (Python's json; orjson reads integers beyond 64 bits as
+        floats, which would change a record's canonical bytes), with the strict per-record checks."""
+        if self._exact is None:
+            try:
+                self._exact = loads_strict_records(self.data, max_bytes=self.max_bytes)
+            except CCTError as exc:
+                raise PlanError(f"channel {self.channel} ({self.subdir}) has unusable repodata: {exc}") from None
+        return self._exact
 
     def digest(self) -> RepodataDigest:
         return RepodataDigest(self.channel, self.subdir, self.url, self.sha256)
@@ -254,9 +266,17 @@ def verdicts_for(
         names = wanted.get((cap.channel, cap.subdir), [])
         if not names:
             continue
-        for fn, verdict in verify_records(cap.document, key_mgr, names, unverifiable=unverifiable).items():
+        document: Mapping[str, Any] | StrictRecords = cap.document
+        if not all(is_float_free(record) for record in _records(cap.document, names)):
+            document = cap.exact()  # a float in orjson's reading may have been a big integer in the file
+        for fn, verdict in verify_records(document, key_mgr, names, unverifiable=unverifiable).items():
             out[(cap.channel, cap.subdir, fn)] = verdict
     return out
+
+
+def _records(repodata: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
+    sections = [repodata.get("packages"), repodata.get("packages.conda")]
+    return [s[fn] for s in sections if isinstance(s, dict) for fn in names if fn in s]
 
 
 def _expected_fn(record: Mapping[str, Any]) -> bool:
