@@ -498,3 +498,11 @@ def test_plan_verifies_records_as_conda_reads_them(signed_channel, extra):
     signed_channel.serve_repodata(repodata, resign=True)
     plan = signed_channel.core().planner().plan(["trusty-lib"], signed_channel.prefix())
     assert {p.filename: p.verdict for p in plan.packages} == {"trusty-lib-1.0-0.conda": "trusted"}, plan.reasons
+
+
+def test_verify_text_names_the_unusable_file(capsys, files):
+    (files / "bad.json").write_text("[")
+    argv = ["verify", "--root", str(files / "1.root.json"), "--key-mgr", str(files / "key_mgr.json")]
+    assert main([*argv, "--repodata", str(files / "bad.json")]) == 2
+    out, err = capsys.readouterr()
+    assert "key_mgr: verified" in out and "bad.json could not be used" in out and "not valid JSON" in err
