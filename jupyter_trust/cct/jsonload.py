@@ -294,7 +294,10 @@ def _entry_by_entry(text: str, marks: _Marks, max_depth: int) -> dict[str, Any]:
             return members(at, section_entry)
         return value(at, tolerate=False)
 
-    document, end = members(_SPACE.match(text, 0).end(), top_entry)  # type: ignore[union-attr]
+    start = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if not text.startswith("{", start):
+        raise FormatError(f"document is {too_deep}")  # too deep for the parser, and not an object anyway
+    document, end = members(start, top_entry)
     if _SPACE.match(text, end).end() != len(text):  # type: ignore[union-attr]
         raise json.JSONDecodeError("Extra data", text, end)
     return document
