@@ -19,6 +19,9 @@ from .errors import FormatError, NotJSON
 
 DEFAULT_MAX_BYTES = 1 << 20
 DEFAULT_MAX_DEPTH = 64
+#: an installed package's ``conda-meta/<name>.json``: its file list can be long, its structure is shallow
+PREFIX_RECORD_MAX_BYTES = 64 << 20
+PREFIX_RECORD_MAX_DEPTH = 16
 #: the top-level objects of repodata.json whose entries are judged one by one (keyed by file name)
 RECORD_SECTIONS = ("packages", "packages.conda", "signatures")
 
