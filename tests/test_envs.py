@@ -139,7 +139,7 @@ def test_a_listed_name_or_a_path_inside_a_root_is_accepted(layout):
 def test_sibling_directory_with_a_common_prefix_is_not_inside(layout):
     # CVE-2026-35397: /srv/envs-x is not inside /srv/envs although the string starts the same
     assert str(layout["sibling"]).startswith(str(layout["root"]))
-    with pytest.raises(PrefixNotAllowed, match="not an environment this server may install into"):
+    with pytest.raises(PrefixNotAllowed, match="not an environment your policy allows installing into"):
         resolve(layout, str(layout["sibling"]))
 
 
@@ -175,9 +175,9 @@ def test_symlink_escaping_the_root_is_refused(layout):
 
 
 def test_the_servers_own_prefix_is_refused_by_default(layout):
-    with pytest.raises(PrefixNotAllowed, match="runs this Jupyter server"):
+    with pytest.raises(PrefixNotAllowed, match="runs the Jupyter server"):
         resolve(layout, "server")
-    with pytest.raises(PrefixNotAllowed, match="runs this Jupyter server"):
+    with pytest.raises(PrefixNotAllowed, match="runs the Jupyter server"):
         resolve(layout, str(layout["server"]))
 
 
@@ -185,7 +185,7 @@ def test_a_symlink_to_the_server_prefix_is_still_the_server_prefix(layout):
     link = layout["root"] / "innocent"
     link.symlink_to(layout["server"])
     allowed = [*layout["allowed"], Environment("innocent", link, "named", False)]
-    with pytest.raises(PrefixNotAllowed, match="runs this Jupyter server"):
+    with pytest.raises(PrefixNotAllowed, match="runs the Jupyter server"):
         resolve_target_prefix(
             "innocent", allowed=allowed, allowed_roots=[], server_prefix=layout["server"], allow_server_prefix=False
         )

@@ -116,7 +116,7 @@ def list_environments(
 
 
 class PrefixNotAllowed(ValueError):
-    """The requested install target is outside what this server may change."""
+    """The requested install target is outside what the policy allows installing into."""
 
 
 _ENCODED = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
@@ -154,10 +154,13 @@ def resolve_target_prefix(
         listed = {os.path.realpath(e.prefix) for e in allowed}
         roots = [os.path.realpath(r) for r in allowed_roots]
         if target not in listed and not any(_inside(target, r) for r in roots):
-            raise PrefixNotAllowed(f"{requested} is not an environment this server may install into")
+            raise PrefixNotAllowed(
+                f"{requested} is not an environment your policy allows installing into "
+                "(listed environments and allowed_prefix_roots)"
+            )
     if not allow_server_prefix and target == os.path.realpath(server_prefix):
         raise PrefixNotAllowed(
-            "installing into the environment that runs this Jupyter server is not allowed here; "
+            "your policy does not allow installing into the environment that runs the Jupyter server; "
             "choose a kernel environment"
         )
     return Path(target)
