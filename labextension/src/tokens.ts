@@ -120,6 +120,14 @@ export interface IPlannedPackage {
   verdict: Verdict;
   reason: string;
   previous_version: string | null;
+  /** A publisher attestation (Sigstore), when the server has one for this package. */
+  attestation?: IAttestation | null;
+}
+
+/** Who published a package, as attested; the panel shows `signer`. */
+export interface IAttestation {
+  signer: string;
+  [key: string]: unknown;
 }
 
 export interface IPlan {
