@@ -46,6 +46,24 @@ await context.route('**/*', route => {
   const host = new URL(route.request().url()).hostname;
   return host === '127.0.0.1' || host === 'localhost' ? route.continue() : route.abort();
 });
+// Ctrl+Shift+C is ignored while focus sits on some elements (e.g. a <summary>): retry from the main area.
+async function openPalette() {
+  const input = page.locator('.lm-CommandPalette-input');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press('Control+Shift+C');
+    if (await input.isVisible().catch(() => false)) {
+      return input;
+    }
+    await page.waitForTimeout(500);
+    if (await input.isVisible().catch(() => false)) {
+      return input;
+    }
+    await page.locator('#jp-main-dock-panel').click({ position: { x: 5, y: 5 } });
+  }
+  await input.waitFor({ timeout: 10000 });
+  return input;
+}
+
 async function makePlan(specText) {
   await page.getByRole('textbox', { name: 'Package specs' }).fill(specText);
   await page.getByRole('button', { name: 'Plan', exact: true }).click();
@@ -106,8 +124,7 @@ try {
     check((await page.locator('.jp-TrustPanel-envSelect option').count()) >= 1, 'environments listed');
     check(await page.locator('.jp-TrustPanel-tokenForm').isVisible(), 'token section shown');
     // The palette command opens the same panel.
-    await page.keyboard.press('Control+Shift+C');
-    await page.locator('.lm-CommandPalette-input').fill('Conda Trust: Show trust panel');
+    await (await openPalette()).fill('Conda Trust: Show trust panel');
     await page.locator('.lm-CommandPalette-item:has-text("Show trust panel")').first().waitFor({ timeout: 10000 });
     await page.keyboard.press('Escape');
     check((await page.locator('.jp-TrustPanel-keymgr-verified, .jp-TrustPanel-keymgr-missing').count()) === 1, 'key_mgr state');
@@ -196,7 +213,7 @@ try {
     shots.push(screenshot.replace('.png', '-table.png'));
     await page.screenshot({ path: shots[shots.length - 1] });
     // The palette has the panel's commands.
-    await page.keyboard.press('Control+Shift+C');
+    await openPalette();
     for (const label of ['Conda Trust: Plan an install', 'Conda Trust: Install the verified plan', 'Conda Trust: Refresh trust status', 'Conda Trust: Open plan in main area']) {
       await page.locator('.lm-CommandPalette-input').fill(label);
       await page.locator(`.lm-CommandPalette-item:has-text("${label.slice(13)}")`).first().waitFor({ state: 'attached', timeout: 10000 });

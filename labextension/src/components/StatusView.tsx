@@ -169,7 +169,7 @@ export function StatusView(props: {
         <div className="jp-TrustPanel-fields">
           <Row label={trans.__('Signature verification')}>
             {on ? trans.__('on') : trans.__('off')}
-            <span className="jp-TrustPanel-source"> ({verification.source})</span>
+            <MiddleEllipsis className="jp-TrustPanel-source" value={verification.source} trans={trans} />
           </Row>
           <Row label={trans.__('Signing metadata')} className="jp-TrustPanel-metadataUrl">
             <MiddleEllipsis
