@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             *lab_args,
         ]
         env = {**child_environ(), **setup.environ}
-        print("starting JupyterLab on the Trust tour; the shield icon in the left sidebar opens the panel (Ctrl-C stops)", flush=True)
+        print("starting JupyterLab on the Trust tour; the shield icon opens the panel (Ctrl-C stops)", flush=True)
         proc = subprocess.Popen(command, env=env)
         try:
             return proc.wait()

@@ -91,7 +91,11 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
               <td title={`${p.channel}/${p.subdir}`}>{channelShortName(p.channel)}</td>
               <td>{p.build}</td>
               <td className="jp-TrustPlanTable-reason">{p.reason}</td>
-              {attested && <td className="jp-TrustPlanTable-publisher">{p.attestation?.signer ?? ''}</td>}
+              {attested && (
+                <td className="jp-TrustPlanTable-publisher">
+                  {typeof p.attestation?.signer === 'string' ? p.attestation.signer : ''}
+                </td>
+              )}
               <td className="jp-TrustPlanTable-sha">
                 {p.sha256 && <MiddleEllipsis value={p.sha256} trans={trans} copy={trans.__('sha256')} />}
               </td>
