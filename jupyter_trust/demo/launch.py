@@ -27,7 +27,8 @@ from urllib.parse import quote
 from ..childenv import child_environ
 from ..fsutil import atomic_write
 from ..paths import jupyter_trust_dir
-from .build import BuiltChannel, build_demo
+from .attested import demo_attestation_policy
+from .build import BuiltChannel, build_demo, demo_sigstore_root
 from .serve import ChannelServer
 from .tour import write_tour
 
@@ -68,7 +69,13 @@ def prepare(
     config_dir = demo_dir / "jupyter-config"
     config_dir.mkdir(exist_ok=True)
     config = config_dir / "jupyter_server_config.json"
-    atomic_write(config, json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(envs)]}}).encode(), mode=0o644)
+    section = {
+        "allowed_prefix_roots": [str(envs)],
+        **demo_attestation_policy(
+            f"{server.url}/channel/{built.channel_name}", demo_sigstore_root(built.keys_dir.parent)
+        ),
+    }
+    atomic_write(config, json.dumps({"JupyterTrustApp": section}).encode(), mode=0o644)
     config_path = os.pathsep.join(p for p in (str(config_dir), environ.get("JUPYTER_CONFIG_PATH", "")) if p)
     notebooks = demo_dir / "notebooks"
     tour = write_tour(notebooks)

@@ -4,7 +4,7 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { IPlan, IPlannedPackage, Verdict } from './tokens';
+import { IAttestationSigner, IPlan, IPlannedPackage, Verdict } from './tokens';
 
 export type Decision = 'blocked' | 'confirm' | 'ready' | 'empty';
 
@@ -27,24 +27,49 @@ export function decisionOf(plan: IPlan): Decision {
   return plan.needs_confirmation ? 'confirm' : 'ready';
 }
 
-export function verdictCounts(packages: IPlannedPackage[]): { [verdict: string]: number } {
+/** No content-trust signature, but a verified publish attestation: the server treats it as verified. */
+export function publisherVerified(p: IPlannedPackage): boolean {
+  return p.verdict !== 'trusted' && p.attestation?.status === 'verified';
+}
+
+/** Counts per verdict; with `publishers`, unsigned packages with a verified publisher count as "publisher". */
+export function verdictCounts(packages: IPlannedPackage[], publishers = false): { [verdict: string]: number } {
   const counts: { [verdict: string]: number } = {};
   for (const p of packages) {
-    counts[p.verdict] = (counts[p.verdict] ?? 0) + 1;
+    const key = publishers && p.verdict === 'unsigned' && publisherVerified(p) ? 'publisher' : p.verdict;
+    counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
 }
 
+/** Who signed a publish attestation, as the CLI says it: "github.com/org/repo · workflow.yml · ref" or "identity (issuer)". */
+export function describeSigner(signer: IAttestationSigner | null | undefined): string {
+  if (!signer || typeof signer !== 'object') {
+    return '';
+  }
+  const identity = String(signer.identity ?? '');
+  if (signer.repository) {
+    const parts = [String(signer.repository).replace(/^https:\/\//, ''), identity.split('@', 1)[0].split('/').pop() ?? ''];
+    if (signer.ref) {
+      parts.push(String(signer.ref));
+    }
+    return parts.join(' · ');
+  }
+  return `${identity} (${String(signer.issuer ?? '')})`;
+}
+
 export function summarize(plan: IPlan, trans: TranslationBundle): IPlanSummary {
   const decision = decisionOf(plan);
-  const counts = verdictCounts(plan.packages);
+  const counts = verdictCounts(plan.packages, true);
   const words: { [verdict: string]: (n: number) => string } = {
     untrusted: n => trans.__('%1 untrusted', n),
     unsigned: n => trans.__('%1 unsigned', n),
     trusted: n => trans.__('%1 trusted', n),
+    publisher: n => trans.__('%1 publisher-verified', n),
     'n/a': n => trans._n('%1 removal', '%1 removals', n)
   };
-  const parts = VERDICTS.filter(v => counts[v]).map(v => words[v](counts[v]));
+  const order = ['untrusted', 'unsigned', 'trusted', 'publisher', 'n/a'];
+  const parts = order.filter(v => counts[v]).map(v => words[v](counts[v]));
   const total = trans._n('%1 package', '%1 packages', plan.packages.length);
   let text: string;
   switch (decision) {

@@ -124,10 +124,26 @@ export interface IPlannedPackage {
   attestation?: IAttestation | null;
 }
 
-/** Who published a package, as attested; the panel shows `signer`. */
+/** The signing certificate's identity (docs/openapi.yaml, Attestation.signer). */
+export interface IAttestationSigner {
+  identity: string;
+  issuer: string;
+  repository?: string | null;
+  ref?: string | null;
+  commit?: string | null;
+}
+
+export type AttestationStatus = 'verified' | 'untrusted-publisher' | 'invalid' | 'retrieval-failed' | 'missing' | 'not-checked';
+
+/** The publish attestation (Sigstore, CEP 27) result for a package; the panel shows who published it. */
 export interface IAttestation {
-  signer: string;
-  [key: string]: unknown;
+  status: AttestationStatus | string;
+  signer: IAttestationSigner | null;
+  transport: string | null;
+  sidecar_sha256: string | null;
+  log_index: number | null;
+  integrated_time: string | null;
+  reason: string;
 }
 
 export interface IPlan {

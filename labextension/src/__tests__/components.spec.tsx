@@ -142,7 +142,21 @@ describe('PlanView', () => {
 
   it('shows the publisher of an attested package, as text', () => {
     const plan = { ...blocked, blocked: false, reasons: [], warnings: [] };
-    plan.packages = [{ ...blocked.packages[0], verdict: 'trusted', attestation: { signer: evil } }];
+    plan.packages = [
+      {
+        ...blocked.packages[0],
+        verdict: 'trusted',
+        attestation: {
+          status: 'verified',
+          signer: { identity: evil, issuer: evil },
+          transport: 'cep50',
+          sidecar_sha256: null,
+          log_index: null,
+          integrated_time: null,
+          reason: evil
+        }
+      }
+    ];
     render(
       <PlanView plan={plan} gate={{ enabled: true, reason: null, needsConfirmation: false }} trans={trans} onInstall={() => undefined} />
     );

@@ -4,7 +4,8 @@ import * as React from 'react';
 import { MiddleEllipsis, tailLength } from '../components/MiddleEllipsis';
 import { PlanTable } from '../components/PlanTable';
 import { VerdictBadge } from '../components/VerdictBadge';
-import { channelShortName, sortPackages, summarize } from '../plans';
+import { PlanView } from '../components/PlanView';
+import { channelShortName, describeSigner, sortPackages, summarize } from '../plans';
 import { IPlan, IPlannedPackage } from '../tokens';
 import { act, reactHost } from './reactHost';
 
@@ -156,7 +157,59 @@ describe('PlanTable publisher column', () => {
   it('appears only when a package has an attestation', () => {
     render(<PlanTable plan={plan([pkg('a', 'trusted')])} trans={trans} />);
     expect(view.node.textContent).not.toContain('Publisher');
-    render(<PlanTable plan={plan([pkg('a', 'trusted', { attestation: { signer: 'https://ci.example/release' } })])} trans={trans} />);
-    expect(view.node.querySelector('.jp-TrustPlanTable-publisher')?.textContent).toBe('https://ci.example/release');
+    const attested = pkg('a', 'trusted', {
+      attestation: {
+        status: 'verified',
+        signer: { identity: 'dev@example.org', issuer: 'https://issuer.example' },
+        transport: 'cep50',
+        sidecar_sha256: null,
+        log_index: null,
+        integrated_time: null,
+        reason: ''
+      }
+    });
+    render(<PlanTable plan={plan([attested])} trans={trans} />);
+    expect(view.node.querySelector('.jp-TrustPlanTable-publisher')?.textContent).toBe('dev@example.org (https://issuer.example) (verified)');
+  });
+});
+
+describe('publish attestations', () => {
+  const signer = {
+    identity: 'https://github.com/org/tool/.github/workflows/release.yml@refs/heads/main',
+    issuer: 'https://token.actions.githubusercontent.com',
+    repository: 'https://github.com/org/tool',
+    ref: 'refs/heads/main',
+    commit: null
+  };
+  const attestation = (status: string) => ({
+    status,
+    signer,
+    transport: 'cep50',
+    sidecar_sha256: null,
+    log_index: 1,
+    integrated_time: null,
+    reason: `attestation ${status}`
+  });
+
+  it('describes the signer as the CLI does', () => {
+    expect(describeSigner(signer)).toBe('github.com/org/tool · release.yml · refs/heads/main');
+    expect(describeSigner({ identity: 'dev@example.org', issuer: 'https://issuer.example' })).toBe(
+      'dev@example.org (https://issuer.example)'
+    );
+    expect(describeSigner(null)).toBe('');
+  });
+
+  it('counts an unsigned package with a verified publisher as publisher-verified', () => {
+    const p = plan([pkg('attested-tool', 'unsigned', { attestation: attestation('verified') })]);
+    expect(summarize(p, trans).text).toBe('1 package · 1 publisher-verified · ready to install');
+  });
+
+  it('shows the publisher and the attestation status in the row', () => {
+    const p = plan([pkg('stranger-tool', 'unsigned', { attestation: attestation('untrusted-publisher') })], { blocked: true });
+    render(<PlanView plan={p} gate={{ enabled: false, reason: null, needsConfirmation: false }} trans={trans} onInstall={() => undefined} />);
+    expect(view.node.querySelector('.jp-TrustPlan-attestation')?.textContent).toBe('publisher: untrusted-publisher');
+    const line = view.node.querySelector('.jp-TrustPlan-publisher') as HTMLElement;
+    expect(line.getAttribute('data-attestation')).toBe('untrusted-publisher');
+    expect(line.textContent).toContain('github.com/org/tool · release.yml');
   });
 });

@@ -3,18 +3,24 @@ import * as React from 'react';
 
 import { formatBytes } from './TaskProgress';
 import { MiddleEllipsis } from './MiddleEllipsis';
+import { describeSigner } from '../plans';
 import { IPlannedPackage } from '../tokens';
 
-/** The publisher line: shown only when the server attached an attestation to the package. */
+/** The publisher line: shown only when the server attached a publish attestation to the package. */
 export function PublisherLine(props: { pkg: IPlannedPackage; trans: TranslationBundle }): JSX.Element | null {
-  const signer = props.pkg.attestation?.signer;
-  if (typeof signer !== 'string' || !signer) {
+  const attestation = props.pkg.attestation;
+  if (!attestation || typeof attestation !== 'object' || attestation.status === 'not-checked') {
     return null;
   }
+  const signer = describeSigner(attestation.signer);
   return (
-    <div className="jp-TrustPlan-publisher">
+    <div className="jp-TrustPlan-publisher" data-attestation={attestation.status}>
       <span className="jp-TrustPlan-detailLabel">{props.trans.__('Publisher')}</span>
-      <MiddleEllipsis value={signer} trans={props.trans} />
+      <span className="jp-TrustPlan-publisherValue">
+        {signer && <MiddleEllipsis value={signer} trans={props.trans} />}
+        <span className="jp-TrustPlan-attestationStatus">{attestation.status}</span>
+        {attestation.reason && <span className="jp-TrustPanel-source"> · {attestation.reason}</span>}
+      </span>
     </div>
   );
 }
