@@ -132,6 +132,11 @@ def test_trust_tour_notebook_runs_as_written_in_the_demo(tmp_path, isolated_home
     assert "Refused: the plan is blocked; nothing was installed." in refused, refused
     unsigned = code["%conda_trust plan unsigned-extra --prefix demo-env"]
     assert "UNSIGNED" in unsigned and "CONFIRMATION NEEDED" in unsigned, unsigned
+    attested = code["%conda_trust plan attested-tool --prefix demo-env"]
+    assert "published by github.com/jupyter-trust-demo/attested-tool" in attested, attested
+    assert "Every package to be linked verified." in attested, attested
+    stranger = code["%conda_trust plan stranger-tool --prefix demo-env"]
+    assert "UNTRUSTED PUBLISHER" in stranger and "BLOCKED" in stranger, stranger
     installed = code["%conda_trust install trusty-app --prefix demo-env"]
     assert "Installed 2 verified package" in installed, installed
     meta = setup.envs / "demo-env" / "conda-meta"

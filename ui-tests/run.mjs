@@ -152,7 +152,10 @@ try {
     const plans = [
       ['trusty-app', 'ready', { trusted: 2 }, '2 packages · 2 trusted · ready to install'],
       ['tampered-tool', 'blocked', { trusted: 1, untrusted: 1 }, 'Blocked: 1 untrusted · 1 trusted · 2 packages'],
-      ['unsigned-extra', 'confirm', { unsigned: 1 }, 'Needs your confirmation: 1 unsigned · 1 package']
+      ['unsigned-extra', 'confirm', { unsigned: 1 }, 'Needs your confirmation: 1 unsigned · 1 package'],
+      // Publish attestations (Sigstore): no content-trust signature, but a trusted / an unknown publisher.
+      ['attested-tool', 'ready', { unsigned: 1 }, '1 package · 1 publisher-verified · ready to install'],
+      ['stranger-tool', 'blocked', { unsigned: 1 }, 'Blocked: 1 publisher not trusted · 1 package']
     ];
     for (const [spec, decision, verdicts, summaryText] of plans) {
       await makePlan(spec);
@@ -188,7 +191,15 @@ try {
         check(await details.locator('.jp-TrustPlan-sha256 .jp-TrustEllipsis-copy').isVisible(), 'sha256 with a copy button');
         await checkNoOverflow(`${spec} (expanded)`);
       }
-      shots.push(screenshot.replace('.png', `-${decision}.png`));
+      if (spec === 'attested-tool') {
+        const marker = page.locator('.jp-TrustPlan-attestation[data-attestation="verified"]');
+        check((await marker.innerText()) === 'publisher verified', 'the row says the publisher is verified');
+        await page.locator('.jp-TrustPlan-rowSummary').first().click();
+        const publisher = await page.locator('.jp-TrustPlan-publisher').innerText();
+        check(publisher.includes('jupyter-trust-demo/attested-tool'), `publisher in the details: ${publisher}`);
+        await checkNoOverflow(`${spec} (expanded)`);
+      }
+      shots.push(screenshot.replace('.png', `-${spec}.png`));
       await page.screenshot({ path: shots[shots.length - 1] });
     }
   } else if (scenario === 'mainarea') {

@@ -28,9 +28,10 @@ def tour_cells(env: str = DEMO_ENV) -> list[dict]:
     return [
         _md(
             "# Trust tour\n\n"
-            "The demo channel has four packages: `trusty-app` and `trusty-lib` (signed), `unsigned-extra` (no\n"
-            "signature) and `tampered-tool` (its record was changed after signing). Run the cells in order\n"
-            "(*Run → Run All Cells* works too). The shield icon in the left sidebar shows the same plans."
+            "The demo channel has `trusty-app` and `trusty-lib` (signed), `unsigned-extra` (no signature),\n"
+            "`tampered-tool` (its record was changed after signing) and two packages with publish attestations.\n"
+            "Run the cells in order (*Run → Run All Cells* works too). The shield icon in the left sidebar shows\n"
+            "the same plans."
         ),
         _code("%load_ext jupyter_trust"),
         _md(
@@ -48,6 +49,13 @@ def tour_cells(env: str = DEMO_ENV) -> list[dict]:
             "confirmation (`--confirm-unsigned`) before it is installed."
         ),
         _code(f"%conda_trust plan unsigned-extra --prefix {env}"),
+        _md(
+            "`attested-tool` has no content-trust signature but a publish attestation from the channel's trusted\n"
+            "publisher: the plan shows who published it and needs no confirmation. `stranger-tool` is signed by a\n"
+            "publisher your policy does not allow: blocked."
+        ),
+        _code(f"%conda_trust plan attested-tool --prefix {env}"),
+        _code(f"%conda_trust plan stranger-tool --prefix {env}"),
         _md("Install the verified plan: exactly the planned, sha256-checked packages are linked."),
         _code(f"%conda_trust install trusty-app --prefix {env}"),
         _md(

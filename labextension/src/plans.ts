@@ -32,11 +32,24 @@ export function publisherVerified(p: IPlannedPackage): boolean {
   return p.verdict !== 'trusted' && p.attestation?.status === 'verified';
 }
 
-/** Counts per verdict; with `publishers`, unsigned packages with a verified publisher count as "publisher". */
+/** Attestation results that block a plan (docs/openapi.yaml, Attestation.status). */
+const FAILED_ATTESTATIONS = ['untrusted-publisher', 'invalid', 'retrieval-failed'];
+
+/**
+ * Counts per verdict. With `publishers` (the summary line), a failed attestation counts as "publisherFailed" and
+ * an unsigned package with a verified publisher as "publisher".
+ */
 export function verdictCounts(packages: IPlannedPackage[], publishers = false): { [verdict: string]: number } {
   const counts: { [verdict: string]: number } = {};
   for (const p of packages) {
-    const key = publishers && p.verdict === 'unsigned' && publisherVerified(p) ? 'publisher' : p.verdict;
+    let key: string = p.verdict;
+    if (publishers && p.verdict !== 'untrusted' && p.attestation) {
+      if (publisherVerified(p)) {
+        key = p.verdict === 'unsigned' ? 'publisher' : key;
+      } else if (FAILED_ATTESTATIONS.includes(p.attestation.status)) {
+        key = 'publisherFailed';
+      }
+    }
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
@@ -66,9 +79,10 @@ export function summarize(plan: IPlan, trans: TranslationBundle): IPlanSummary {
     unsigned: n => trans.__('%1 unsigned', n),
     trusted: n => trans.__('%1 trusted', n),
     publisher: n => trans.__('%1 publisher-verified', n),
+    publisherFailed: n => trans.__('%1 publisher not trusted', n),
     'n/a': n => trans._n('%1 removal', '%1 removals', n)
   };
-  const order = ['untrusted', 'unsigned', 'trusted', 'publisher', 'n/a'];
+  const order = ['untrusted', 'publisherFailed', 'unsigned', 'trusted', 'publisher', 'n/a'];
   const parts = order.filter(v => counts[v]).map(v => words[v](counts[v]));
   const total = trans._n('%1 package', '%1 packages', plan.packages.length);
   let text: string;

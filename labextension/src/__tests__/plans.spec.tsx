@@ -204,6 +204,11 @@ describe('publish attestations', () => {
     expect(summarize(p, trans).text).toBe('1 package · 1 publisher-verified · ready to install');
   });
 
+  it('counts a failed attestation as a publisher not trusted', () => {
+    const p = plan([pkg('stranger-tool', 'unsigned', { attestation: attestation('untrusted-publisher') })], { blocked: true });
+    expect(summarize(p, trans).text).toBe('Blocked: 1 publisher not trusted · 1 package');
+  });
+
   it('shows the publisher and the attestation status in the row', () => {
     const p = plan([pkg('stranger-tool', 'unsigned', { attestation: attestation('untrusted-publisher') })], { blocked: true });
     render(<PlanView plan={p} gate={{ enabled: false, reason: null, needsConfirmation: false }} trans={trans} onInstall={() => undefined} />);

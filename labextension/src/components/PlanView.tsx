@@ -28,17 +28,14 @@ export function PackageRow(props: { pkg: IPlannedPackage; trans: TranslationBund
             <span className="jp-TrustPlan-channel" title={p.channel}>
               {channelShortName(p.channel)}
             </span>
-            {p.attestation && p.attestation.status !== 'not-checked' && p.attestation.status !== 'missing' && (
-              <>
-                {' · '}
-                <span className="jp-TrustPlan-attestation" data-attestation={p.attestation.status}>
-                  {p.attestation.status === 'verified'
-                    ? trans.__('publisher verified')
-                    : trans.__('publisher: %1', p.attestation.status)}
-                </span>
-              </>
-            )}
           </span>
+          {p.attestation && p.attestation.status !== 'not-checked' && p.attestation.status !== 'missing' && (
+            <span className="jp-TrustPlan-attestation" data-attestation={p.attestation.status}>
+              {p.attestation.status === 'verified'
+                ? trans.__('publisher verified')
+                : trans.__('publisher: %1', p.attestation.status)}
+            </span>
+          )}
         </summary>
         <PackageDetails pkg={p} trans={trans} />
       </details>
