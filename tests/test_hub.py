@@ -184,7 +184,7 @@ def test_users_own_config_cannot_loosen_the_admin_policy(hub: Hub, carol: str) -
     assert policy["require_verification"] == {"value": True, "locked": True, "source": source}
     assert policy["allow_server_prefix"] == {"value": False, "locked": True, "source": source}
     response = hub.trust("carol", "POST", "plans", token=carol, body={"specs": ["trusty-app"], "prefix": sys.prefix})
-    assert response.status == 400 and "runs the Jupyter server" in message(response)
+    assert response.status == 400 and "runs this Jupyter server" in message(response)
 
 
 def test_admin_supplied_token_is_used_masked_and_cannot_be_replaced(
@@ -228,7 +228,7 @@ def test_installing_into_the_servers_own_environment_is_refused(hub: Hub, alice:
     for prefix in (sys.prefix, sys.prefix + "/", str(link)):
         response = hub.trust("alice", "POST", "plans", token=alice, body={"specs": ["trusty-app"], "prefix": prefix})
         assert response.status == 400, (prefix, response.body)
-        assert "does not allow installing into the environment that runs the Jupyter server" in message(response)
+        assert "installing into the environment that runs this Jupyter server is not allowed" in message(response)
     envs = hub.trust("alice", "GET", "environments", token=alice).json()
     assert os.path.realpath(sys.prefix) not in {
         os.path.realpath(e["prefix"]) for e in envs["environments"] if not e["is_server_prefix"]
