@@ -18,10 +18,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from ..cct.canonical import is_float_free
 from ..cct.errors import CCTError
-from ..cct.jsonload import loads_repodata, loads_strict
+from ..cct.jsonload import StrictRecords, loads_repodata, loads_strict, loads_strict_records
 from ..cct.verify import RecordVerdict, verify_records
 from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
@@ -132,6 +133,7 @@ class CapturedRepodata:
     data: bytes = field(repr=False)
     max_bytes: int
     _document: Mapping[str, Any] | None = field(default=None, repr=False)
+    _exact: StrictRecords | None = field(default=None, repr=False)
 
     @property
     def document(self) -> Mapping[str, Any]:
@@ -145,6 +147,16 @@ class CapturedRepodata:
                 raise PlanError(f"{where} has unusable repodata: not an object")
             self._document = document
         return self._document
+
+    def exact(self) -> StrictRecords:
+        """The bytes parsed as conda parses them (Python's json; orjson reads integers beyond 64 bits as
+        floats, which would change a record's canonical bytes), with the strict per-record checks."""
+        if self._exact is None:
+            try:
+                self._exact = loads_strict_records(self.data, max_bytes=self.max_bytes)
+            except CCTError as exc:
+                raise PlanError(f"channel {self.channel} ({self.subdir}) has unusable repodata: {exc}") from None
+        return self._exact
 
     def digest(self) -> RepodataDigest:
         return RepodataDigest(self.channel, self.subdir, self.url, self.sha256)
@@ -242,23 +254,36 @@ class ArtifactMismatch(Exception):
 
 
 def verdicts_for(
-    captured: Sequence[CapturedRepodata], state: TrustState, wanted: Mapping[tuple[str, str], list[str]]
+    captured: Sequence[CapturedRepodata],
+    state: TrustState,
+    wanted: Mapping[tuple[str, str], list[str]],
+    expiry: Literal["warn", "block"],
 ) -> dict[tuple[str, str, str], RecordVerdict]:
-    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link."""
+    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link.
+
+    A record without a signature entry is unsigned whatever the trust chain's state (an unsigned channel
+    needs no signing metadata); a signed record is untrusted unless the chain verifies and is usable
+    under the expiry policy, and its signature checks out.
+    """
+    problems = state.blocking_reasons(expiry)
+    unverifiable = "; ".join(problems) if problems else None
+    key_mgr = state.key_mgr.envelope if state.key_mgr is not None else None
     out: dict[tuple[str, str, str], RecordVerdict] = {}
     for cap in captured:
         names = wanted.get((cap.channel, cap.subdir), [])
         if not names:
             continue
-        if state.key_mgr is None:
-            for fn in names:
-                out[(cap.channel, cap.subdir, fn)] = RecordVerdict(
-                    "untrusted", "cannot be verified: no verified key_mgr metadata"
-                )
-            continue
-        for fn, verdict in verify_records(cap.document, state.key_mgr.envelope, names).items():
+        document: Mapping[str, Any] | StrictRecords = cap.document
+        if not all(is_float_free(record) for record in _records(cap.document, names)):
+            document = cap.exact()  # a float in orjson's reading may have been a big integer in the file
+        for fn, verdict in verify_records(document, key_mgr, names, unverifiable=unverifiable).items():
             out[(cap.channel, cap.subdir, fn)] = verdict
     return out
+
+
+def _records(repodata: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
+    sections = [repodata.get("packages"), repodata.get("packages.conda")]
+    return [s[fn] for s in sections if isinstance(s, dict) for fn in names if fn in s]
 
 
 def _expected_fn(record: Mapping[str, Any]) -> bool:
@@ -436,7 +461,7 @@ class Planner:
         for record, _, _ in changes:
             key = (str(record.get("channel", "")).rstrip("/"), str(record.get("subdir", "")))
             wanted.setdefault(key, []).append(str(record["fn"]))
-        verdicts = verdicts_for(list(by_channel.values()), state, wanted)
+        verdicts = verdicts_for(list(by_channel.values()), state, wanted, self.ctx.policy.expiry)
 
         allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
         requested = set(result.requested)
@@ -520,7 +545,6 @@ class Planner:
             packages, self.ctx.policy, {url.rstrip("/"): name for name, url in self.ctx.channels}
         )
         reasons += attested_reasons
-        reasons += state.blocking_reasons(self.ctx.policy.expiry)
         blocked = bool(reasons)
         plan = Plan(
             prefix=str(prefix),
