@@ -54,7 +54,7 @@ async function openPalette() {
     if (await input.isVisible().catch(() => false)) {
       return input;
     }
-    await page.waitForTimeout(500);
+    await page.waitForTimeout(1500);
     if (await input.isVisible().catch(() => false)) {
       return input;
     }
@@ -224,10 +224,10 @@ try {
     shots.push(screenshot.replace('.png', '-table.png'));
     await page.screenshot({ path: shots[shots.length - 1] });
     // The palette has the panel's commands.
-    await openPalette();
     for (const label of ['Conda Trust: Plan an install', 'Conda Trust: Install the verified plan', 'Conda Trust: Refresh trust status', 'Conda Trust: Open plan in main area']) {
-      await page.locator('.lm-CommandPalette-input').fill(label);
-      await page.locator(`.lm-CommandPalette-item:has-text("${label.slice(13)}")`).first().waitFor({ state: 'attached', timeout: 10000 });
+      const input = page.locator('.lm-CommandPalette-input');
+      await ((await input.isVisible()) ? input : await openPalette()).fill(label);
+      await page.locator(`.lm-CommandPalette-item:has-text("${label.slice(13)}")`).first().waitFor({ state: 'attached', timeout: 20000 });
       if (label.includes('Install')) {
         // The plan is blocked, so the palette's Install is disabled (the server's decision, not the frontend's).
         const disabled = page.locator('.lm-CommandPalette-item[data-command="jupyter-trust:install"].lm-mod-disabled');

@@ -218,3 +218,19 @@ describe('publish attestations', () => {
     expect(line.textContent).toContain('github.com/org/tool · release.yml');
   });
 });
+
+describe('PlanTable without attestations', () => {
+  it('has no publisher column when every attestation is missing or not checked', () => {
+    const missing = {
+      status: 'missing',
+      signer: null,
+      transport: null,
+      sidecar_sha256: null,
+      log_index: null,
+      integrated_time: null,
+      reason: 'nothing advertised'
+    };
+    render(<PlanTable plan={plan([pkg('a', 'trusted', { attestation: missing })])} trans={trans} />);
+    expect(view.node.textContent).not.toContain('Publisher');
+  });
+});

@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { channelShortName, describeSigner, SortKey, sortPackages, verdictCounts, VERDICTS } from '../plans';
-import { IPlan, Verdict } from '../tokens';
+import { IPlan, IPlannedPackage, Verdict } from '../tokens';
 import { MiddleEllipsis } from './MiddleEllipsis';
 import { PlanSummary } from './PlanSummary';
 import { VerdictBadge, verdictWord } from './VerdictBadge';
@@ -14,7 +14,9 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
   const [shown, setShown] = React.useState<Verdict | 'all'>('all');
   const counts = verdictCounts(plan.packages);
   // The publisher column only when some package has an attestation (most channels have none).
-  const attested = plan.packages.some(p => p.attestation && p.attestation.status !== 'not-checked');
+  const hasPublisher = (p: IPlannedPackage): boolean =>
+    Boolean(p.attestation && (p.attestation.signer || !['not-checked', 'missing'].includes(p.attestation.status)));
+  const attested = plan.packages.some(hasPublisher);
   const rows = sortPackages(
     plan.packages.filter(p => shown === 'all' || p.verdict === shown),
     sort.key,
@@ -93,7 +95,7 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
               <td className="jp-TrustPlanTable-reason">{p.reason}</td>
               {attested && (
                 <td className="jp-TrustPlanTable-publisher">
-                  {p.attestation ? `${describeSigner(p.attestation.signer)} (${p.attestation.status})`.trim() : ''}
+                  {hasPublisher(p) ? `${describeSigner(p.attestation?.signer)} (${p.attestation?.status})`.trim() : ''}
                 </td>
               )}
               <td className="jp-TrustPlanTable-sha">
