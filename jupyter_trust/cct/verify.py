@@ -131,6 +131,30 @@ def _record_table(repodata: Mapping[str, Any]) -> dict[str, Any]:
     return table
 
 
+NOT_FOUND = "the record was not found in the verified repodata"
+
+
+def _wanted_records(
+    repodata: Mapping[str, Any], names: Iterable[str]
+) -> tuple[dict[str, Any], dict[str, RecordVerdict]]:
+    """The records of ``names`` (looked up one by one: nothing else is read) and verdicts for unusable ones."""
+    table: dict[str, Any] = {}
+    unusable: dict[str, RecordVerdict] = {}
+    for fn in names:
+        try:
+            for key in ("packages.conda", "packages"):
+                section = repodata.get(key) or {}
+                if not isinstance(section, Mapping):
+                    raise FormatError(f"repodata '{key}' must be an object")
+                record = section.get(fn)
+                if record is not None:
+                    table[fn] = record
+                    break
+        except FormatError as exc:
+            unusable[fn] = RecordVerdict("untrusted", f"{fn}: {exc}")
+    return table, unusable
+
+
 def _pkg_delegation(key_mgr: Mapping[str, Any]) -> tuple[frozenset[str], int]:
     meta = DelegatingMetadata.from_envelope(key_mgr, strict=False)
     if meta.type != "key_mgr":
@@ -169,7 +193,15 @@ def _verdict(fn: str, record: Any, signatures: Any, keys: frozenset[str], thresh
 def _verdicts(
     names: list[str], table: Mapping[str, Any], sigs: Mapping[str, Any], keys: frozenset[str], threshold: int
 ) -> dict[str, RecordVerdict]:
-    return {fn: _verdict(fn, table[fn], sigs.get(fn), keys, threshold) for fn in names}
+    out = {}
+    for fn in names:
+        try:
+            entry = sigs.get(fn)
+        except FormatError as exc:
+            out[fn] = RecordVerdict("untrusted", f"{fn}: {exc}")
+            continue
+        out[fn] = _verdict(fn, table[fn], entry, keys, threshold)
+    return out
 
 
 def _forked(names: list[str], work: Callable[[list[str]], dict[str, RecordVerdict]]) -> dict[str, RecordVerdict]:
@@ -224,8 +256,16 @@ def verify_records(
     from the top-level ``signatures`` object, keyed by file name, checked against key_mgr's ``pkg_mgr``
     delegation. Malformed signature entries never raise: they make the record untrusted.
     """
-    table = _record_table(repodata)
-    names = list(table) if filenames is None else list(filenames)
+    results: dict[str, RecordVerdict] = {}
+    if filenames is None:
+        table = _record_table(repodata)
+        names = list(table)
+    else:
+        names = list(filenames)
+        locate = getattr(repodata, "locate", None)
+        if locate is not None:
+            locate(names)  # a lazily read document finds every wanted record in one pass
+        table, results = _wanted_records(repodata, names)
     keys, threshold = _pkg_delegation(key_mgr)
     sigs = repodata.get("signatures")
     if sigs is None:
@@ -233,10 +273,10 @@ def verify_records(
             fn: RecordVerdict("unsigned", "no signatures found for this channel (repodata is not signed)")
             for fn in names
         }
-    if not isinstance(sigs, dict):
+    if not isinstance(sigs, Mapping):
         return {fn: RecordVerdict("untrusted", "the repodata 'signatures' object is malformed") for fn in names}
-    missing = [fn for fn in names if fn not in table]
-    results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in missing}
+    missing = [fn for fn in names if fn not in table and fn not in results]
+    results.update({fn: RecordVerdict("untrusted", NOT_FOUND) for fn in missing})
     names = [fn for fn in names if fn in table]
     workers = min(workers, os.cpu_count() or 1)
 

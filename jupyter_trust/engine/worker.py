@@ -39,7 +39,14 @@ def _installed(prefix: str | None) -> list[Any]:
 def _sparse(entries: list[dict[str, str]]) -> list[Any]:
     from rattler import Channel, SparseRepoData
 
-    return [SparseRepoData(Channel(e["channel"]), e["subdir"], e["path"]) for e in entries]
+    out = []
+    for e in entries:
+        try:
+            out.append(SparseRepoData(Channel(e["channel"]), e["subdir"], e["path"]))
+        except Exception as exc:  # rattler is the one reader of the whole document: its refusal is the reason
+            where = f"channel {e['channel']} ({e['subdir']})"
+            raise RuntimeError(f"{where} has unusable repodata: document is not valid JSON: {exc}") from None
+    return out
 
 
 async def _solve(req: dict[str, Any]) -> dict[str, Any]:

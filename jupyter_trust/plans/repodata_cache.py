@@ -46,10 +46,10 @@ class RepodataCache:
         """Keep ``captured`` when the channel gave validators to ask with next time (and it fits)."""
         with self._lock:
             self._entries.pop(url, None)
-            if not (fetched.etag or fetched.last_modified) or len(captured.data) > self.max_bytes:
+            if not (fetched.etag or fetched.last_modified) or captured.size > self.max_bytes:
                 return
             self._entries[url] = CachedCapture(captured, Fetched(b"", fetched.etag, fetched.last_modified))
-            while sum(len(e.captured.data) for e in self._entries.values()) > self.max_bytes:
+            while sum(e.captured.size for e in self._entries.values()) > self.max_bytes:
                 self._entries.popitem(last=False)
 
     def __len__(self) -> int:

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cct.errors import CCTError
-from ..cct.jsonload import loads_repodata
-from ..cct.verify import RecordVerdict, verify_records
+from ..cct.verify import NOT_FOUND, RecordVerdict, verify_records
 from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
 from ..engine import conda_engine
@@ -32,9 +31,11 @@ from ..fsutil import atomic_write, ensure_private_dir
 from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
+from .lazy_repodata import LazyRepodata, RepodataFile
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
 from .specs import SpecError, check_specs, spec_names, validate_specs
+from .spool import Spool
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
 
@@ -115,31 +116,26 @@ class PlanContext:
 
 @dataclass
 class CapturedRepodata:
-    """One channel/subdir's repodata as downloaded: exact bytes (on disk), digest, strictly parsed document.
-
-    The document is parsed on first use, so the solver (which reads the file itself) can already run.
-    """
+    """One channel/subdir's repodata as downloaded: exact bytes (on disk, content-addressed), digest, and the
+    document read lazily from a memory map of that file (only the records a plan links are ever parsed)."""
 
     channel: str
     subdir: str
     url: str
     sha256: str
     path: Path
-    data: bytes = field(repr=False)
+    size: int
     max_bytes: int
-    _document: Mapping[str, Any] | None = field(default=None, repr=False)
+    _document: LazyRepodata | None = field(default=None, repr=False)
 
     @property
-    def document(self) -> Mapping[str, Any]:
+    def document(self) -> LazyRepodata:
         if self._document is None:
-            where = f"channel {self.channel} ({self.subdir})"
             try:
-                document = loads_repodata(self.data, max_bytes=self.max_bytes)
-            except CCTError as exc:
-                raise PlanError(f"{where} has unusable repodata: {exc}") from None
-            if not isinstance(document, dict):
-                raise PlanError(f"{where} has unusable repodata: not an object")
-            self._document = document
+                self._document = LazyRepodata(RepodataFile(self.path))
+            except OSError as exc:
+                where = f"channel {self.channel} ({self.subdir})"
+                raise PlanError(f"{where}: the captured repodata could not be read: {exc.strerror or exc}") from None
         return self._document
 
     def digest(self) -> RepodataDigest:
@@ -150,6 +146,7 @@ class CapturedRepodata:
 
 
 def parse_all(captured: Sequence[CapturedRepodata]) -> None:
+    """Open every capture's memory map (its records are parsed only when a plan asks for them)."""
     for item in captured:
         _ = item.document
 
@@ -172,37 +169,37 @@ class ChannelReader:
         cached = cache.get(url) if cache is not None else None
         if cached is not None and (cached.captured.max_bytes != limit or not cached.captured.path.is_file()):
             cached = None
-        try:
-            fetched = self._fetch(url, limit, cached)
-        except NotFound:
-            return None
-        except FetchError as exc:
-            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
-        if fetched is None:
-            assert cached is not None
-            return cached.captured
-        captured = self._keep(channel, subdir, url, fetched.data, limit)
+        with Spool(self.dir) as spool:
+            try:
+                fetched = self._fetch(url, limit, cached, spool)
+            except NotFound:
+                return None
+            except FetchError as exc:
+                raise ChannelUnavailable(
+                    self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")
+                ) from None
+            if fetched is None:
+                assert cached is not None
+                return cached.captured
+            # Content-addressed, and the solver's reading of it must match the verified bytes record by
+            # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
+            digest, path, size = spool.keep()
+        captured = CapturedRepodata(channel, subdir, url, digest, path, size, limit)
         if cache is not None:
             cache.put(url, captured, fetched)
         return captured
 
-    def _fetch(self, url: str, limit: int, cached: CachedCapture | None) -> Fetched | None:
-        """The repodata, or None when the channel answers 304 to the cached capture's validators."""
+    def _fetch(self, url: str, limit: int, cached: CachedCapture | None, spool: Spool) -> Fetched | None:
+        """The repodata (streamed into ``spool``), or None when the channel answers 304 to the cached
+        capture's validators."""
         try:
-            return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=cached.validators if cached else None)
+            since = cached.validators if cached else None
+            return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=since, sink=spool.write)
         except NotModified:
             if cached is not None:
                 return None
-        return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit)  # a 304 we did not ask for
-
-    def _keep(self, channel: str, subdir: str, url: str, data: bytes, limit: int) -> CapturedRepodata:
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.dir / f"{digest}.json"
-        if not path.is_file() or path.stat().st_size != len(data):
-            # Content-addressed, and the solver's reading of it must match the verified bytes record by
-            # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
-            atomic_write(path, data, durable=False)
-        return CapturedRepodata(channel, subdir, url, digest, path, data, limit)
+        spool.reset()
+        return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, sink=spool.write)  # a 304 we did not ask for
 
     def capture_all(self) -> list[CapturedRepodata]:
         captured = []
@@ -266,8 +263,19 @@ _PINNED_LISTS = ("depends", "constrains")
 
 def _verified_record(repodata: Mapping[str, Any], fn: str) -> Mapping[str, Any] | None:
     section = "packages.conda" if fn.endswith(".conda") else "packages"
-    record = (repodata.get(section) or {}).get(fn)
+    try:
+        record = (repodata.get(section) or {}).get(fn)
+    except CCTError:
+        return None  # a defective record: its verdict already says why
     return record if isinstance(record, dict) else None
+
+
+def _unfound(verdict: RecordVerdict | None) -> RecordVerdict:
+    """A record the verified repodata does not yield: an untrusted verdict keeps its own reason (missing, or
+    which defect made it unusable)."""
+    if verdict is not None and verdict.verdict == "untrusted":
+        return verdict
+    return RecordVerdict("untrusted", NOT_FOUND)
 
 
 def _same_record(solved: Mapping[str, Any], repodata: Mapping[str, Any], fn: str) -> bool:
@@ -436,7 +444,7 @@ class Planner:
             elif not record.get("sha256") or not isinstance(record.get("size"), int):
                 verdict = RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
             elif verdict is None or _verified_record(by_channel[(channel, subdir)].document, str(record["fn"])) is None:
-                verdict = RecordVerdict("untrusted", "the record was not found in the verified repodata")
+                verdict = _unfound(verdict)
             elif not _same_record(record, by_channel[(channel, subdir)].document, str(record["fn"])):
                 verdict = RecordVerdict(
                     "untrusted", "the solver's record differs from the verified record (name, build, sha256 or size)"

@@ -1,0 +1,55 @@
+"""A download written straight to disk and hashed as it arrives, then kept under its own sha256.
+
+Repodata can be hundreds of MiB: holding it in memory (and again while joining chunks) is what made a plan
+against a large channel cost several times the solver's memory. The file is private (0600) from creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+
+class Spool:
+    def __init__(self, directory: Path, suffix: str = ".json") -> None:
+        self.directory, self.suffix = directory, suffix
+        fd, name = tempfile.mkstemp(prefix=".part-", dir=directory)  # mode 0600
+        self._file = os.fdopen(fd, "wb")
+        self._path: Path | None = Path(name)
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    def reset(self) -> None:
+        """Start over (a second request for the same document)."""
+        self._file.seek(0)
+        self._file.truncate()
+        self._hash, self.size = hashlib.sha256(), 0
+
+    def keep(self) -> tuple[str, Path, int]:
+        """Move the bytes to ``<sha256><suffix>`` in the directory: (sha256, path, size)."""
+        self._file.close()
+        digest = self._hash.hexdigest()
+        path = self.directory / f"{digest}{self.suffix}"
+        assert self._path is not None
+        if path.is_file() and path.stat().st_size == self.size:
+            self._path.unlink()  # the same bytes are already there (and may be mapped by a solver)
+        else:
+            os.replace(self._path, path)
+        self._path = None
+        return digest, path, self.size
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._file.close()
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
