@@ -29,12 +29,15 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "plan-channel"
 RECORDS = 20_000
 DEPS = 49
+T = TypeVar("T")
 
 REFERENCE = r"""
 import asyncio, os, sys, time
@@ -53,13 +56,8 @@ os._exit(0)
 
 
 def build() -> Path:
-    from jupyter_trust.cct.canonical import canonical
     from jupyter_trust.cct.signing import (
-        build_key_mgr,
-        build_root,
         generate_keypair,
-        sign_openpgp,
-        sign_raw,
         sign_repodata,
     )
 
@@ -96,19 +94,27 @@ def build() -> Path:
         noise += 1
     repodata = {"info": {"subdir": "noarch"}, "packages": {}, "packages.conda": packages, "repodata_version": 1}
     sign_repodata(repodata, pkg_key)
-    channel = RESULTS / "served" / "channel" / "bench"
+    write_channel(RESULTS / "served", json.dumps(repodata), root_key, km_key, pkg_key.public_hex)
+    marker.touch()
+    return RESULTS
+
+
+def write_channel(served: Path, noarch_repodata: str, root_key: Any, km_key: Any, pkg_mgr_public: str) -> None:
+    """The channel ``bench`` (its noarch repodata, empty platform subdirs) and its root and key_mgr."""
+    from jupyter_trust.cct.canonical import canonical
+    from jupyter_trust.cct.signing import build_key_mgr, build_root, sign_openpgp, sign_raw
+
+    channel = served / "channel" / "bench"
     (channel / "noarch").mkdir(parents=True)
-    (channel / "noarch" / "repodata.json").write_text(json.dumps(repodata))
+    (channel / "noarch" / "repodata.json").write_text(noarch_repodata)
     for subdir in ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"):
         (channel / subdir).mkdir()
         (channel / subdir / "repodata.json").write_text(json.dumps({"info": {"subdir": subdir}, "packages": {}}))
-    meta = RESULTS / "served" / "metadata"
+    meta = served / "metadata"
     meta.mkdir(parents=True)
     root = sign_openpgp(build_root([root_key.public_hex], 1, [km_key.public_hex], 1), root_key)
     (meta / "1.root.json").write_bytes(canonical(root))
-    (meta / "key_mgr.json").write_bytes(canonical(sign_raw(build_key_mgr([pkg_key.public_hex], 1), km_key)))
-    marker.touch()
-    return RESULTS
+    (meta / "key_mgr.json").write_bytes(canonical(sign_raw(build_key_mgr([pkg_mgr_public], 1), km_key)))
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
@@ -140,6 +146,22 @@ def plan_env(tmpp: Path, server_url: str, channel_url: str, base: Path) -> dict[
         "JUPYTER_RUNTIME_DIR": str(tmpp / "runtime"),
         "JUPYTER_TRUST_ROOT": str(base / "served" / "metadata" / "1.root.json"),
     }
+
+
+def cold_runs(
+    server_url: str, channel_url: str, base: Path, runs: int, measure: Callable[[list[str], dict[str, str]], T]
+) -> tuple[list[T], list[T]]:
+    """``runs`` alternating cold runs of the bare rattler reference and of ``jupyter conda-trust plan``."""
+    reference, ours = [], []
+    cli = shutil.which("jupyter-conda-trust") or "jupyter-conda-trust"
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            reference.append(measure([sys.executable, "-c", REFERENCE, channel_url, tmp], dict(os.environ)))
+        with tempfile.TemporaryDirectory() as tmp:
+            tmpp = Path(tmp)
+            env = plan_env(tmpp, server_url, channel_url, base)
+            ours.append(measure([cli, "plan", "bench-app", "--prefix", str(tmpp / "envs" / "target"), "--json"], env))
+    return reference, ours
 
 
 def rest_plans(env: dict[str, str], prefix: Path, runs: int) -> tuple[float, list[float]]:
@@ -198,16 +220,8 @@ def main() -> int:
     base = build()
     server = ChannelServer(base / "served").start()
     channel_url = f"{server.url}/channel/bench"
-    ref_times, cli_times = [], []
     try:
-        for _ in range(args.runs):
-            with tempfile.TemporaryDirectory() as tmp:
-                ref_times.append(timed([sys.executable, "-c", REFERENCE, channel_url, tmp], dict(os.environ)))
-            with tempfile.TemporaryDirectory() as tmp:
-                tmpp = Path(tmp)
-                env = plan_env(tmpp, server.url, channel_url, base)
-                argv = [shutil.which("jupyter-conda-trust") or "jupyter-conda-trust", "plan", "bench-app"]
-                cli_times.append(timed([*argv, "--prefix", str(tmpp / "envs" / "target"), "--json"], env))
+        ref_times, cli_times = cold_runs(server.url, channel_url, base, args.runs, timed)
         with tempfile.TemporaryDirectory() as tmp:
             tmpp = Path(tmp)
             env = plan_env(tmpp, server.url, channel_url, base)

@@ -6,20 +6,14 @@ document differently than the verifier did, so we refuse such documents outright
 
 from __future__ import annotations
 
-import codecs
 import gc
 import json
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any
 
 from .errors import FormatError
 
-if TYPE_CHECKING:
-    import mmap
-
 DEFAULT_MAX_BYTES = 1 << 20
 DEFAULT_MAX_DEPTH = 64
-
-Buffer = Union[bytes, bytearray, memoryview, "mmap.mmap"]
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -78,48 +72,6 @@ def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_d
             gc.enable()
     if not _depth_ok(value, max_depth):
         raise FormatError(f"document is nested deeper than {max_depth} levels")
-    return value
-
-
-_STRICT = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
-_FIRST_WINDOW = 1 << 14
-
-
-def loads_strict_at(
-    buf: Buffer, offset: int, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
-) -> Any:
-    """The one JSON value that starts at byte ``offset`` of ``buf`` (a large document, e.g. a memory map),
-    parsed as strictly as :func:`loads_strict`, reading no more than ``max_bytes`` of ``buf``.
-
-    Only the value's own bytes are decoded: a window that grows until the value ends inside it.
-    """
-    window = _FIRST_WINDOW
-    while True:
-        end = min(len(buf), offset + min(window, max_bytes))
-        complete = end == len(buf) or window >= max_bytes
-        # A window may end inside a multi-byte character: the incremental decoder holds it back.
-        try:
-            text = codecs.getincrementaldecoder("utf-8")().decode(buf[offset:end], final=end == len(buf))
-        except UnicodeDecodeError as exc:
-            raise FormatError(f"value is not valid UTF-8 ({exc.reason} at byte {offset + exc.start})") from None
-        try:
-            value, used = _STRICT.raw_decode(text)
-        except RecursionError:
-            raise FormatError(f"value is nested deeper than {max_depth} levels") from None
-        except json.JSONDecodeError as exc:
-            if complete:
-                what = "larger than the limit" if window >= max_bytes and end < len(buf) else "not valid JSON"
-                raise FormatError(f"value is {what}: {exc.msg}") from None
-            window *= 4
-            continue
-        except ValueError as exc:  # e.g. an integer longer than Python converts
-            raise FormatError(f"value is not valid JSON: {exc}") from None
-        if used == len(text) and not complete:
-            window *= 4  # a number or literal may go on past the window
-            continue
-        break
-    if not _depth_ok(value, max_depth):
-        raise FormatError(f"value is nested deeper than {max_depth} levels")
     return value
 
 

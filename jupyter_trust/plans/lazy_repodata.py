@@ -1,53 +1,65 @@
-"""A captured repodata.json read lazily: only the records a plan links (and their signatures) become Python
-objects, each parsed strictly from its own bytes; the rest of the document stays bytes in a memory map.
+"""A captured repodata.json read lazily: only the records a plan links (and their signature entries) become
+Python objects, each parsed strictly from its own bytes; the rest of the document stays bytes in a memory map.
 
-Locating records is one pass of a compiled pattern over the mapped file for every wanted file name at once
-(C speed, no Python object per record). A match is a JSON object key equal to the file name: in the valid
-JSON the solver has already accepted, a ``"`` not preceded by ``\\`` opens a string, so ``"<fn>"`` followed
-by ``:`` is exactly an object key ``<fn>``, at whatever depth. Where it sits does not matter for trust: a
-record is trusted only when a pkg_mgr signature verifies over that very object and the solver's reading of
-the record is identical, so a key planted elsewhere can only block a plan. A record found more than once,
-a signature entry found more than once, or any of them defective (duplicate key, NaN, too deep, too large)
-makes the record unusable with that reason.
+The index is msgspec's: one validating pass (C speed) that maps each file name of ``packages``,
+``packages.conda`` and ``signatures`` to the raw span of its value (``msgspec.Raw``, a view into the map,
+no copy, nothing decoded). It is built while the solver runs, used to parse the linked records, then
+dropped: what stays (and what a server's repodata cache keeps) is the mapped file and the records parsed.
+A file name given twice in a section keeps its last value here, whatever the solver keeps: the planner's
+identity check against the solver's record then blocks a plan that the two readings disagree about.
 """
 
 from __future__ import annotations
 
 import mmap
-import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ..cct.errors import FormatError
-from ..cct.jsonload import loads_repodata, loads_strict_at
+from ..cct.jsonload import loads_repodata, loads_strict
 
 #: the largest single record or signature entry parsed (conda-forge's largest records are a few KiB)
 MAX_RECORD_BYTES = 1 << 20
-_WS = rb"[ \t\r\n]*"
-_SIGNATURES_KEY = b"signatures"
+SECTIONS = ("packages", "packages.conda", "signatures")
+
+
+class _Index(msgspec.Struct):
+    packages: dict[str, msgspec.Raw] = {}
+    packages_conda: dict[str, msgspec.Raw] = msgspec.field(name="packages.conda", default_factory=dict)
+    signatures: dict[str, msgspec.Raw] | None = None
+
+
+class _Sections(msgspec.Struct):
+    """The fallback when a section is not an object: each section's span, judged on its own."""
+
+    packages: msgspec.Raw = msgspec.Raw()
+    packages_conda: msgspec.Raw = msgspec.field(name="packages.conda", default=msgspec.Raw())
+    signatures: msgspec.Raw = msgspec.Raw()
 
 
 @dataclass(frozen=True)
 class Located:
-    """What the document holds under one file name: the record, its signature entry, or why it is unusable."""
+    """A section's value for one file name: parsed, absent (None), or why it is unusable."""
 
-    record: Any = None
-    signatures: Any = None
+    value: Any = None
     defect: str | None = None
 
 
 class RepodataFile:
-    """A repodata.json on disk, mapped read-only (shared with the solver's own mapping of the same file)."""
+    """A repodata.json on disk, mapped read-only (the solver maps the same file: the pages are shared)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         with open(path, "rb") as handle:
             size = handle.seek(0, 2)
             self._buf: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        self._found: dict[str, Located] = {}
+        self._index: dict[str, dict[str, msgspec.Raw] | str | None] | None = None
+        self._found: dict[tuple[str, str], Located] = {}
         self._signed: bool | None = None
         self._whole: dict[str, Any] | None = None
         self._lock = threading.Lock()
@@ -56,51 +68,95 @@ class RepodataFile:
     def size(self) -> int:
         return len(self._buf)
 
-    def locate(self, filenames: Iterable[str]) -> None:
-        """Find and strictly parse every not-yet-located file name's record and signature entry (one pass)."""
+    def index(self) -> None:
+        """Build the index now (e.g. while the solver runs), unless it is there."""
         with self._lock:
-            wanted = sorted({fn for fn in filenames if fn and fn not in self._found})
+            self._build()
+
+    def _build(self) -> None:
+        if self._index is not None:
+            return
+        try:
+            try:
+                found = msgspec.json.decode(self._buf, type=_Index)
+                self._index = {
+                    "packages": found.packages,
+                    "packages.conda": found.packages_conda,
+                    "signatures": found.signatures,
+                }
+            except msgspec.ValidationError:
+                self._index = self._sections()
+            self._signed = self._index["signatures"] is not None
+        except msgspec.DecodeError as exc:
+            raise FormatError(f"document is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise FormatError("document is not valid JSON: nested too deeply") from None
+        finally:
+            self._release()
+
+    def _sections(self) -> dict[str, dict[str, msgspec.Raw] | str | None]:
+        spans = msgspec.json.decode(self._buf, type=_Sections)
+        out: dict[str, dict[str, msgspec.Raw] | str | None] = {}
+        for name in SECTIONS:
+            raw = getattr(spans, name.replace(".", "_"))
+            try:
+                out[name] = msgspec.json.decode(raw, type=dict[str, msgspec.Raw]) if len(raw) else None
+            except msgspec.ValidationError:
+                out[name] = f"the repodata '{name}' is not an object"
+        return out
+
+    def _release(self) -> None:
+        """Drop the mapped pages from this process (they stay in the page cache, shared with the solver)."""
+        if isinstance(self._buf, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            self._buf.madvise(mmap.MADV_DONTNEED)
+
+    def locate(self, filenames: Iterable[str]) -> None:
+        """Parse the records and signature entries of ``filenames`` (strictly, each from its own bytes),
+        then let the index go: a later call for other names builds it again."""
+        with self._lock:
+            wanted = [
+                fn for fn in dict.fromkeys(filenames) if isinstance(fn, str) and (SECTIONS[0], fn) not in self._found
+            ]
             if not wanted:
                 return
-            keys = [fn.encode("utf-8") for fn in wanted]
-            if self._signed is None:
-                keys.append(_SIGNATURES_KEY)
-            pattern = re.compile(b'"(' + b"|".join(re.escape(k) for k in keys) + b')"' + _WS + b":" + _WS)
-            starts: dict[bytes, list[int]] = {}
-            buf = self._buf
-            for match in pattern.finditer(buf):
-                if match.start() > 0 and buf[match.start() - 1 : match.start()] == b"\\":
-                    continue  # an escaped quote inside some string, not a key
-                starts.setdefault(match.group(1), []).append(match.end())
-            if self._signed is None:
-                self._signed = _SIGNATURES_KEY in starts
-            for fn in wanted:
-                self._found[fn] = self._classify(fn, starts.get(fn.encode("utf-8"), []))
-
-    def _classify(self, fn: str, offsets: list[int]) -> Located:
-        records, entries = [], []
-        for offset in offsets:
             try:
-                value = loads_strict_at(self._buf, offset, max_bytes=MAX_RECORD_BYTES)
+                self._build()
             except FormatError as exc:
-                return Located(defect=f"its repodata entry is unusable: {exc}")
-            (records if isinstance(value, dict) and "name" in value else entries).append(value)
-        if len(records) > 1:
-            return Located(defect=f"{fn} appears {len(records)} times in the repodata")
-        if len(entries) > 1:
-            return Located(defect=f"{fn} has {len(entries)} signature entries in the repodata")
-        return Located(records[0] if records else None, entries[0] if entries else None)
+                for fn in wanted:
+                    for name in SECTIONS:
+                        self._found[(name, fn)] = Located(defect=f"the repodata is unusable: {exc}")
+                return
+            assert self._index is not None
+            for fn in wanted:
+                for name in SECTIONS:
+                    self._found[(name, fn)] = self._parse(self._index.get(name), fn)
+            self._index = None
 
-    def found(self, fn: str) -> Located:
-        if fn not in self._found:
+    @staticmethod
+    def _parse(section: dict[str, msgspec.Raw] | str | None, fn: str) -> Located:
+        if isinstance(section, str):
+            return Located(defect=section)
+        raw = None if section is None else section.get(fn)
+        if raw is None:
+            return Located()
+        try:
+            return Located(loads_strict(bytes(raw), max_bytes=MAX_RECORD_BYTES))
+        except FormatError as exc:
+            return Located(defect=f"its repodata entry is unusable: {exc}")
+
+    def found(self, section: str, fn: str) -> Located:
+        if (section, fn) not in self._found:
             self.locate([fn])
-        return self._found[fn]
+        return self._found[(section, fn)]
 
     @property
     def signed(self) -> bool:
-        """Whether the document has a ``signatures`` object (a channel that signs nothing has none)."""
+        """Whether the document has a ``signatures`` member at all (a channel that signs nothing has none)."""
         if self._signed is None:
-            self.locate(["\0"])  # no file name has a NUL: a pass that only looks for the key
+            try:
+                self.index()
+            except FormatError:
+                return True  # then every record lookup says why it is unusable
         return bool(self._signed)
 
     def whole(self) -> dict[str, Any]:
@@ -109,10 +165,6 @@ class RepodataFile:
             document = loads_repodata(bytes(self._buf), max_bytes=len(self._buf) + 1)
             self._whole = document if isinstance(document, dict) else {}
         return self._whole
-
-    def close(self) -> None:
-        if isinstance(self._buf, mmap.mmap):
-            self._buf.close()
 
 
 class _Section(Mapping[str, Any]):
@@ -123,15 +175,13 @@ class _Section(Mapping[str, Any]):
     def __init__(self, file: RepodataFile, name: str) -> None:
         self._file, self._name = file, name
 
-    def _value(self, fn: str) -> Any:
+    def _value(self, fn: object) -> Any:
         if not isinstance(fn, str):
             return None
-        if self._name != "signatures" and fn.endswith(".conda") != (self._name == "packages.conda"):
-            return None
-        located = self._file.found(fn)
+        located = self._file.found(self._name, fn)
         if located.defect is not None:
             raise FormatError(located.defect)
-        return located.signatures if self._name == "signatures" else located.record
+        return located.value
 
     def __getitem__(self, fn: str) -> Any:
         value = self._value(fn)
@@ -144,7 +194,10 @@ class _Section(Mapping[str, Any]):
         return default if value is None else value
 
     def __contains__(self, fn: object) -> bool:
-        return isinstance(fn, str) and self._value(fn) is not None
+        return self._value(fn) is not None
+
+    def __bool__(self) -> bool:
+        return True  # never walk the section just to test it (``section or {}``)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._file.whole().get(self._name) or {})
@@ -156,9 +209,7 @@ class _Section(Mapping[str, Any]):
 class LazyRepodata(Mapping[str, Any]):
     """The parts of a repodata document a plan reads, as a read-only mapping over :class:`RepodataFile`.
 
-    ``locate(filenames)`` first, so that one pass serves every record a plan links."""
-
-    _SECTIONS = ("packages", "packages.conda", "signatures")
+    ``locate(filenames)`` first, so that one index serves every record a plan links."""
 
     def __init__(self, file: RepodataFile) -> None:
         self.file = file
@@ -167,7 +218,7 @@ class LazyRepodata(Mapping[str, Any]):
         self.file.locate(filenames)
 
     def __getitem__(self, key: str) -> Any:
-        if key in self._SECTIONS:
+        if key in SECTIONS:
             if key == "signatures" and not self.file.signed:
                 raise KeyError(key)
             return _Section(self.file, key)

@@ -146,9 +146,12 @@ class CapturedRepodata:
 
 
 def parse_all(captured: Sequence[CapturedRepodata]) -> None:
-    """Open every capture's memory map (its records are parsed only when a plan asks for them)."""
+    """Index every capture (no record is parsed until a plan asks for it)."""
     for item in captured:
-        _ = item.document
+        try:
+            item.document.file.index()
+        except CCTError as exc:
+            raise PlanError(f"channel {item.channel} ({item.subdir}) has unusable repodata: {exc}") from None
 
 
 class ChannelReader:
