@@ -111,8 +111,8 @@ def test_only_linked_records_become_objects(tmp_path):
         "p7-1-0.conda",
         "p1999-1-0.conda",
     }
-    assert file._index is None and file._whole is None  # the index is dropped once the records are parsed
-    assert document["packages.conda"]["p42-1-0.conda"]["name"] == "p42"  # a later record: indexed again
+    assert file._whole is None
+    assert document["packages.conda"]["p42-1-0.conda"]["name"] == "p42"  # a later record: one more pass
 
 
 def test_an_unsigned_document_has_no_signatures_section(tmp_path):
@@ -141,3 +141,23 @@ def test_a_capture_that_cannot_be_mapped_is_a_plan_error(signed_channel, tmp_pat
     captured = CapturedRepodata("c", "noarch", "u", "0" * 64, tmp_path / "gone.json", 0, 1)
     with pytest.raises(PlanError, match="could not be read"):
         _ = captured.document
+
+
+def test_a_spare_solver_reads_ahead_and_still_solves_what_it_is_asked(signed_channel, tmp_path):
+    from jupyter_trust.engine import rattler_engine as engine
+
+    built = signed_channel.built
+    local = engine.LocalRepodata(signed_channel.channel_url, built.subdir, str(built.repodata_path))
+    gone = engine.LocalRepodata(signed_channel.channel_url, built.subdir, str(tmp_path / "gone.json"))
+    worker = engine.Solving()
+    worker.preload([gone, local])  # a file that is gone is skipped; the request decides
+    result = worker.send(engine.solve_request(["trusty-app"], [local])).result()
+    assert sorted(r["fn"] for r in result.records) == [APP, LIB]
+
+
+def test_a_serving_core_keeps_a_spare_that_read_the_last_captures(signed_channel):
+    core, prefix = signed_channel.core(serving_cache_bytes=1 << 30), signed_channel.prefix()
+    first = core.planner().plan(["trusty-app"], prefix)
+    second = core.planner().plan(["trusty-app"], prefix)
+    assert second.packages == first.packages and not second.blocked
+    core.close()

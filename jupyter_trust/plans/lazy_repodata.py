@@ -1,12 +1,13 @@
 """A captured repodata.json read lazily: only the records a plan links (and their signature entries) become
 Python objects, each parsed strictly from its own bytes; the rest of the document stays bytes in a memory map.
 
-The index is msgspec's: one validating pass (C speed) that maps each file name of ``packages``,
-``packages.conda`` and ``signatures`` to the raw span of its value (``msgspec.Raw``, a view into the map,
-no copy, nothing decoded). It is built while the solver runs, used to parse the linked records, then
-dropped: what stays (and what a server's repodata cache keeps) is the mapped file and the records parsed.
-A file name given twice in a section keeps its last value here, whatever the solver keeps: the planner's
-identity check against the solver's record then blocks a plan that the two readings disagree about.
+Finding them is one msgspec pass over the mapped file (C speed) with a type made for the request: a struct
+whose fields are exactly the wanted file names, under ``packages``, ``packages.conda`` and ``signatures``.
+msgspec validates the whole document and skips every other member without building anything; a wanted
+member becomes a ``msgspec.Raw`` (a view of its bytes), which is then parsed strictly. A file name given
+twice in a section keeps its last value here, whatever the solver keeps: the planner's identity check
+against the solver's record then blocks a plan the two readings disagree about. What stays (and what a
+server's repodata cache keeps) is the mapped file and the records parsed.
 """
 
 from __future__ import annotations
@@ -26,12 +27,7 @@ from ..cct.jsonload import loads_repodata, loads_strict
 #: the largest single record or signature entry parsed (conda-forge's largest records are a few KiB)
 MAX_RECORD_BYTES = 1 << 20
 SECTIONS = ("packages", "packages.conda", "signatures")
-
-
-class _Index(msgspec.Struct):
-    packages: dict[str, msgspec.Raw] = {}
-    packages_conda: dict[str, msgspec.Raw] = msgspec.field(name="packages.conda", default_factory=dict)
-    signatures: dict[str, msgspec.Raw] | None = None
+_FIELDS = {"packages": "packages", "packages.conda": "packages_conda", "signatures": "signatures"}
 
 
 class _Sections(msgspec.Struct):
@@ -40,6 +36,22 @@ class _Sections(msgspec.Struct):
     packages: msgspec.Raw = msgspec.Raw()
     packages_conda: msgspec.Raw = msgspec.field(name="packages.conda", default=msgspec.Raw())
     signatures: msgspec.Raw = msgspec.Raw()
+
+
+def _wanted_types(filenames: list[str]) -> tuple[type, type]:
+    """(section type, document type): structs that keep the raw value of exactly ``filenames``."""
+    fields = {f"f{i}": fn for i, fn in enumerate(filenames)}
+    section = msgspec.defstruct("Wanted", [(f, msgspec.Raw, msgspec.Raw()) for f in fields], rename=fields)
+    document = msgspec.defstruct(
+        "WantedDocument",
+        [
+            ("packages", section, msgspec.field(default_factory=section)),
+            ("packages_conda", section, msgspec.field(default_factory=section)),
+            ("signatures", section | None, None),  # type: ignore[operator]
+        ],
+        rename={"packages_conda": "packages.conda"},
+    )
+    return section, document
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,6 @@ class RepodataFile:
         with open(path, "rb") as handle:
             size = handle.seek(0, 2)
             self._buf: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        self._index: dict[str, dict[str, msgspec.Raw] | str | None] | None = None
         self._found: dict[tuple[str, str], Located] = {}
         self._signed: bool | None = None
         self._whole: dict[str, Any] | None = None
@@ -68,39 +79,59 @@ class RepodataFile:
     def size(self) -> int:
         return len(self._buf)
 
-    def index(self) -> None:
-        """Build the index now (e.g. while the solver runs), unless it is there."""
+    def locate(self, filenames: Iterable[str]) -> None:
+        """Parse the records and signature entries of ``filenames`` (one pass for all of them, each value
+        parsed strictly from its own bytes)."""
         with self._lock:
-            self._build()
+            wanted = [
+                fn for fn in dict.fromkeys(filenames) if isinstance(fn, str) and (SECTIONS[0], fn) not in self._found
+            ]
+            if not wanted and self._signed is not None:
+                return
+            try:
+                raws = self._raw_values(wanted)
+            except FormatError as exc:
+                for fn in wanted:
+                    for name in SECTIONS:
+                        self._found[(name, fn)] = Located(defect=f"the repodata is unusable: {exc}")
+                self._signed = self._signed or False
+                return
+            finally:
+                self._release()
+            for fn in wanted:
+                for name in SECTIONS:
+                    self._found[(name, fn)] = self._parse(raws[name], fn)
 
-    def _build(self) -> None:
-        if self._index is not None:
-            return
+    def _raw_values(self, wanted: list[str]) -> dict[str, dict[str, msgspec.Raw] | str | None]:
+        """Per section: the raw value of each wanted file name present, None for an absent section, or why
+        the section is unusable."""
+        section, document = _wanted_types(wanted)
         try:
             try:
-                found = msgspec.json.decode(self._buf, type=_Index)
-                self._index = {
-                    "packages": found.packages,
-                    "packages.conda": found.packages_conda,
-                    "signatures": found.signatures,
-                }
+                found = msgspec.json.decode(self._buf, type=document)
+                parts = {name: getattr(found, field) for name, field in _FIELDS.items()}
             except msgspec.ValidationError:
-                self._index = self._sections()
-            self._signed = self._index["signatures"] is not None
+                parts = self._sections(section)
         except msgspec.DecodeError as exc:
             raise FormatError(f"document is not valid JSON: {exc}") from None
         except RecursionError:
             raise FormatError("document is not valid JSON: nested too deeply") from None
-        finally:
-            self._release()
-
-    def _sections(self) -> dict[str, dict[str, msgspec.Raw] | str | None]:
-        spans = msgspec.json.decode(self._buf, type=_Sections)
+        self._signed = parts["signatures"] is not None
         out: dict[str, dict[str, msgspec.Raw] | str | None] = {}
-        for name in SECTIONS:
-            raw = getattr(spans, name.replace(".", "_"))
+        for name, part in parts.items():
+            if part is None or isinstance(part, str):
+                out[name] = part
+            else:
+                out[name] = {fn: raw for i, fn in enumerate(wanted) if len(raw := getattr(part, f"f{i}"))}
+        return out
+
+    def _sections(self, section: type) -> dict[str, Any]:
+        spans = msgspec.json.decode(self._buf, type=_Sections)
+        out: dict[str, Any] = {}
+        for name, field in _FIELDS.items():
+            raw = getattr(spans, field)
             try:
-                out[name] = msgspec.json.decode(raw, type=dict[str, msgspec.Raw]) if len(raw) else None
+                out[name] = msgspec.json.decode(raw, type=section) if len(raw) else None
             except msgspec.ValidationError:
                 out[name] = f"the repodata '{name}' is not an object"
         return out
@@ -109,28 +140,6 @@ class RepodataFile:
         """Drop the mapped pages from this process (they stay in the page cache, shared with the solver)."""
         if isinstance(self._buf, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
             self._buf.madvise(mmap.MADV_DONTNEED)
-
-    def locate(self, filenames: Iterable[str]) -> None:
-        """Parse the records and signature entries of ``filenames`` (strictly, each from its own bytes),
-        then let the index go: a later call for other names builds it again."""
-        with self._lock:
-            wanted = [
-                fn for fn in dict.fromkeys(filenames) if isinstance(fn, str) and (SECTIONS[0], fn) not in self._found
-            ]
-            if not wanted:
-                return
-            try:
-                self._build()
-            except FormatError as exc:
-                for fn in wanted:
-                    for name in SECTIONS:
-                        self._found[(name, fn)] = Located(defect=f"the repodata is unusable: {exc}")
-                return
-            assert self._index is not None
-            for fn in wanted:
-                for name in SECTIONS:
-                    self._found[(name, fn)] = self._parse(self._index.get(name), fn)
-            self._index = None
 
     @staticmethod
     def _parse(section: dict[str, msgspec.Raw] | str | None, fn: str) -> Located:
@@ -151,12 +160,9 @@ class RepodataFile:
 
     @property
     def signed(self) -> bool:
-        """Whether the document has a ``signatures`` member at all (a channel that signs nothing has none)."""
+        """Whether the document has a ``signatures`` object at all (a channel that signs nothing has none)."""
         if self._signed is None:
-            try:
-                self.index()
-            except FormatError:
-                return True  # then every record lookup says why it is unusable
+            self.locate([])
         return bool(self._signed)
 
     def whole(self) -> dict[str, Any]:
@@ -209,7 +215,7 @@ class _Section(Mapping[str, Any]):
 class LazyRepodata(Mapping[str, Any]):
     """The parts of a repodata document a plan reads, as a read-only mapping over :class:`RepodataFile`.
 
-    ``locate(filenames)`` first, so that one index serves every record a plan links."""
+    ``locate(filenames)`` first, so that one pass finds every record a plan links."""
 
     def __init__(self, file: RepodataFile) -> None:
         self.file = file

@@ -146,12 +146,9 @@ class CapturedRepodata:
 
 
 def parse_all(captured: Sequence[CapturedRepodata]) -> None:
-    """Index every capture (no record is parsed until a plan asks for it)."""
+    """Map every capture (its records are found and parsed only once a plan knows which it links)."""
     for item in captured:
-        try:
-            item.document.file.index()
-        except CCTError as exc:
-            raise PlanError(f"channel {item.channel} ({item.subdir}) has unusable repodata: {exc}") from None
+        _ = item.document
 
 
 class ChannelReader:
@@ -321,6 +318,7 @@ class Planner:
         # interpreter and rattler load while the trust chain and repodata arrive.
         pool = self.ctx.workers
         worker = pool.take() if pool is not None else engine.Solving()
+        captured: list[CapturedRepodata] = []
         try:
             # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
             clean = check_specs(specs, allowed_channels=self._allowed_channels())
@@ -333,7 +331,8 @@ class Planner:
         finally:
             worker.cancel()
             if pool is not None:
-                pool.replenish()  # the next spare starts once this solve is over, not competing with it
+                # The next spare starts once this solve is over, not competing with it, and reads ahead.
+                pool.replenish([c.local() for c in captured])
         return self._finish(clean, prefix, state, captured, result)
 
     async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
