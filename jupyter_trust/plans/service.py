@@ -36,8 +36,11 @@ from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
 from .specs import SpecError, check_specs, spec_names, validate_specs
 from .spool import Spool
+from .zst import ZstdSink
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
+#: a subdir's repodata, in the order asked for: compressed first (a fraction of the bytes to download)
+REPODATA_KINDS = ("repodata.json.zst", "repodata.json")
 
 
 class PlanError(Exception):
@@ -126,6 +129,9 @@ class CapturedRepodata:
     path: Path
     size: int
     max_bytes: int
+    #: what was downloaded: ``repodata.json``, or ``repodata.json.zst`` (then ``sha256`` and ``path`` are the
+    #: decompressed JSON's: the bytes verified and solved over)
+    kind: str = "repodata.json"
     _document: LazyRepodata | None = field(default=None, repr=False)
 
     @property
@@ -139,7 +145,7 @@ class CapturedRepodata:
         return self._document
 
     def digest(self) -> RepodataDigest:
-        return RepodataDigest(self.channel, self.subdir, self.url, self.sha256)
+        return RepodataDigest(self.channel, self.subdir, self.url, self.sha256, self.kind)
 
     def local(self) -> engine.LocalRepodata:
         return engine.LocalRepodata(self.channel, self.subdir, str(self.path))
@@ -163,17 +169,27 @@ class ChannelReader:
         return authenticated_url(url, self.ctx.token(), repo_url=self.ctx.repo_url)
 
     def capture(self, channel: str, subdir: str) -> CapturedRepodata | None:
-        url = f"{channel.rstrip('/')}/{subdir}/repodata.json"
+        """The subdir's repodata: ``repodata.json.zst`` where the channel offers it, else ``repodata.json``."""
+        for kind in REPODATA_KINDS:
+            try:
+                return self._capture(channel, subdir, kind)
+            except NotFound:
+                continue
+        return None
+
+    def _capture(self, channel: str, subdir: str, kind: str) -> CapturedRepodata:
+        url = f"{channel.rstrip('/')}/{subdir}/{kind}"
         limit = self.ctx.policy.repodata_max_bytes
         cache = self.ctx.repodata_cache
         cached = cache.get(url) if cache is not None else None
         if cached is not None and (cached.captured.max_bytes != limit or not cached.captured.path.is_file()):
             cached = None
         with Spool(self.dir) as spool:
+            sink = ZstdSink(spool, limit, url) if kind.endswith(".zst") else spool
             try:
-                fetched = self._fetch(url, limit, cached, spool)
+                fetched = self._fetch(url, limit, cached, sink)
             except NotFound:
-                return None
+                raise  # the caller tries the next kind
             except FetchError as exc:
                 raise ChannelUnavailable(
                     self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")
@@ -184,22 +200,24 @@ class ChannelReader:
             # Content-addressed, and the solver's reading of it must match the verified bytes record by
             # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
             digest, path, size = spool.keep()
-        captured = CapturedRepodata(channel, subdir, url, digest, path, size, limit)
+        captured = CapturedRepodata(channel, subdir, url, digest, path, size, limit, kind=kind)
         if cache is not None:
             cache.put(url, captured, fetched)
         return captured
 
-    def _fetch(self, url: str, limit: int, cached: CachedCapture | None, spool: Spool) -> Fetched | None:
-        """The repodata (streamed into ``spool``), or None when the channel answers 304 to the cached
+    def _fetch(self, url: str, limit: int, cached: CachedCapture | None, sink: Spool | ZstdSink) -> Fetched | None:
+        """The repodata (streamed into ``sink``), or None when the channel answers 304 to the cached
         capture's validators."""
         try:
             since = cached.validators if cached else None
-            return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=since, sink=spool.write)
+            fetched = self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=since, sink=sink.write)
         except NotModified:
             if cached is not None:
                 return None
-        spool.reset()
-        return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, sink=spool.write)  # a 304 we did not ask for
+            sink.reset()
+            fetched = self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, sink=sink.write)  # a 304 not asked for
+        sink.finish()
+        return fetched
 
     def capture_all(self) -> list[CapturedRepodata]:
         captured = []

@@ -33,6 +33,9 @@ class Spool:
         self._file.truncate()
         self._hash, self.size = hashlib.sha256(), 0
 
+    def finish(self) -> None:
+        """The download ended (nothing to check for plain bytes)."""
+
     def keep(self) -> tuple[str, Path, int]:
         """Move the bytes to ``<sha256><suffix>`` in the directory: (sha256, path, size)."""
         self._file.close()
