@@ -14,7 +14,7 @@ Memory is sampled from /proc every 20 ms over the whole process tree (the CLI an
 ``tree PSS`` sums proportional set sizes (a page two processes map, e.g. the repodata file the CLI and its
 worker both map, counts once in total: what a container's memory limit sees), ``tree RSS`` sums resident
 sizes (shared pages counted in each process). Then, at the largest size, ``POST /jupyter-trust/plans`` on
-a warm ``jupyter server`` (its repodata cache kept and its spare solver started).
+a warm ``jupyter server`` (its repodata cache kept and its spare solver started), plans 2 s apart.
 
 Targets: time and tree PSS <= 1.5x the reference at 100k and 300k, <= 2x at 20k; warm REST plan < 300 ms.
 """
@@ -40,6 +40,9 @@ sys.path.insert(0, str(HERE))
 from plan_speed import cold_runs, plan_env, rest_plans, write_channel  # noqa: E402
 
 DEPS = 49
+#: seconds between warm REST plans: the spare solver started after a plan reads a 250 MB repodata ahead in
+#: about a second here, and a user's next plan comes later than that
+REST_GAP = 2.0
 
 
 def _record(index: int, name: str, version: str, depends: list[str]) -> tuple[str, dict]:
@@ -138,6 +141,17 @@ def _sizes(pid: int) -> tuple[int, int]:
     return pss, rss
 
 
+def tree_sizes(root: int) -> tuple[int, int]:
+    """(PSS, RSS) in KiB summed over ``root`` and all its descendants, now."""
+    tree, pids, todo = _children(), [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(tree.get(pid, []))
+    sizes = [_sizes(pid) for pid in pids]
+    return sum(s[0] for s in sizes), sum(s[1] for s in sizes)
+
+
 class TreeMemory(threading.Thread):
     """Peak summed PSS and RSS of ``pid`` and all its descendants, sampled until :meth:`stop`."""
 
@@ -149,14 +163,8 @@ class TreeMemory(threading.Thread):
 
     def run(self) -> None:
         while not self._done.is_set():
-            tree, pids, todo = _children(), [], [self.pid]
-            while todo:
-                pid = todo.pop()
-                pids.append(pid)
-                todo.extend(tree.get(pid, []))
-            sizes = [_sizes(pid) for pid in pids]
-            self.peak_pss = max(self.peak_pss, sum(s[0] for s in sizes))
-            self.peak_rss = max(self.peak_rss, sum(s[1] for s in sizes))
+            pss, rss = tree_sizes(self.pid)
+            self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
             self._done.wait(self.interval)
 
     def stop(self) -> None:
@@ -205,7 +213,7 @@ def main() -> int:
                 with tempfile.TemporaryDirectory() as tmp:
                     tmpp = Path(tmp)
                     env = plan_env(tmpp, server.url, channel_url, base)
-                    warm = rest_plans(env, tmpp / "envs" / "target", args.runs * 2)
+                    warm = rest_plans(env, tmpp / "envs" / "target", args.runs * 2, gap=REST_GAP)
         finally:
             server.stop()
         rows.append((records, size_mb, ref, ours, warm))
