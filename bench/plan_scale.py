@@ -126,9 +126,9 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _sizes(pid: int) -> tuple[int, int]:
-    """(Pss, Rss) in KiB."""
-    pss = rss = 0
+def _sizes(pid: int) -> tuple[int, int, int]:
+    """(Pss, Rss, Pss_Anon) in KiB: Pss_Anon is what the kernel cannot drop (mapped files it can re-read)."""
+    pss = rss = anon = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup") as handle:
             for line in handle:
@@ -136,20 +136,22 @@ def _sizes(pid: int) -> tuple[int, int]:
                     pss = int(line.split()[1])
                 elif line.startswith("Rss:"):
                     rss = int(line.split()[1])
+                elif line.startswith("Pss_Anon:"):
+                    anon = int(line.split()[1])
     except OSError:
         pass
-    return pss, rss
+    return pss, rss, anon
 
 
-def tree_sizes(root: int) -> tuple[int, int]:
-    """(PSS, RSS) in KiB summed over ``root`` and all its descendants, now."""
+def tree_sizes(root: int) -> tuple[int, int, int]:
+    """(PSS, RSS, anonymous PSS) in KiB summed over ``root`` and all its descendants, now."""
     tree, pids, todo = _children(), [], [root]
     while todo:
         pid = todo.pop()
         pids.append(pid)
         todo.extend(tree.get(pid, []))
     sizes = [_sizes(pid) for pid in pids]
-    return sum(s[0] for s in sizes), sum(s[1] for s in sizes)
+    return sum(s[0] for s in sizes), sum(s[1] for s in sizes), sum(s[2] for s in sizes)
 
 
 class TreeMemory(threading.Thread):
@@ -163,7 +165,7 @@ class TreeMemory(threading.Thread):
 
     def run(self) -> None:
         while not self._done.is_set():
-            pss, rss = tree_sizes(self.pid)
+            pss, rss, _ = tree_sizes(self.pid)
             self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
             self._done.wait(self.interval)
 

@@ -75,7 +75,9 @@ class JupyterTrustApp(ExtensionApp):
         "every record it plans is verified from the repodata jupyter_trust captured, and installs always go "
         "through the verifying rattler installer, never conda) or 'auto' (= rattler).",
     ).tag(config=True)
-    repodata_max_bytes = Int(None, allow_none=True, help="Largest repodata.json accepted, in bytes.").tag(config=True)
+    repodata_max_bytes = Int(
+        None, allow_none=True, help="Largest repodata accepted, in bytes (for repodata.json.zst: decompressed)."
+    ).tag(config=True)
     repodata_cache_bytes = Int(
         512 << 20,
         help="Repodata bytes this server keeps (on disk, memory-mapped: not heap memory) between plans, reused "
