@@ -195,24 +195,34 @@ def jupyter_server(env: dict[str, str], *extra: str) -> Iterator[tuple[subproces
         proc.wait(timeout=30)
 
 
-def rest_plan(base: str, headers: dict[str, str], prefix: Path) -> float:
-    """One ``POST /jupyter-trust/plans`` of ``bench-app``: its latency."""
+def rest_plan(base: str, headers: dict[str, str], prefix: Path) -> tuple[float, dict]:
+    """One ``POST /jupyter-trust/plans`` of ``bench-app``: its latency and the plan document."""
     body = json.dumps({"specs": ["bench-app"], "prefix": str(prefix)}).encode()
     t0 = time.perf_counter()
     request = urllib.request.Request(f"{base}/jupyter-trust/plans", data=body, headers=headers)
     with urllib.request.urlopen(request, timeout=120) as response:
         assert response.status == 201
-        response.read()
-    return time.perf_counter() - t0
+        document = response.read()
+    return time.perf_counter() - t0, json.loads(document)
 
 
-def rest_plans(env: dict[str, str], prefix: Path, runs: int, gap: float = 0.3) -> tuple[float, list[float]]:
+def rest_plans(
+    env: dict[str, str],
+    prefix: Path,
+    runs: int,
+    check: Callable[[dict], None] | None = None,
+    gap: float = 0.3,
+) -> tuple[float, list[float]]:
     """First and warm ``POST /jupyter-trust/plans`` latencies on a real ``jupyter server``, ``gap`` seconds
-    apart (as between a user's clicks: the next spare solver starts, and reads ahead, in between)."""
+    apart (as between a user's clicks: the next spare solver starts, and reads ahead, in between); ``check``
+    sees each plan document, outside the timing."""
     with jupyter_server(env) as (_, base, headers):
         times = []
         for _ in range(runs + 1):
-            times.append(rest_plan(base, headers, prefix))
+            took, document = rest_plan(base, headers, prefix)
+            times.append(took)
+            if check is not None:
+                check(document)
             time.sleep(gap)
         return times[0], times[1:]
 

@@ -51,7 +51,7 @@ def main() -> int:
                 idle = settled(proc.pid)
                 memory = TreeMemory(proc.pid)
                 memory.start()
-                took = rest_plan(url, headers, Path(tmp) / "envs" / "target")
+                took, _ = rest_plan(url, headers, Path(tmp) / "envs" / "target")
                 memory.stop()
                 after = settled(proc.pid)
     finally:

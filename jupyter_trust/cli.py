@@ -324,6 +324,17 @@ def cmd_install(args: argparse.Namespace) -> int:
     return EXIT_OK if result.installed else EXIT_FAILED
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit
+    from .render import audit_text
+
+    core = _core(args)
+    prefix = core.target_prefix(args.prefix or os.environ.get("CONDA_PREFIX") or sys.prefix)
+    report = audit(core.plan_context(), prefix)
+    _emit(args, report.to_json(), audit_text(report.to_json()))
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
 # -- parser ----------------------------------------------------------------------------------------
 def _location_flags(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
@@ -432,6 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
             p.add_argument("--confirm-unsigned", action="store_true", help="accept unsigned packages (policy 'warn')")
         p.set_defaults(func=func)
+
+    p = sub.add_parser(
+        "audit", parents=[common], help="both verdicts (content trust, attestation) for every installed package"
+    )
+    p.add_argument("--prefix", "-p", help="environment (name or prefix; default: the active one)")
+    p.set_defaults(func=cmd_audit)
 
     # `demo` is dispatched before parsing (see main); listed here for --help.
     sub.add_parser("demo", help="start JupyterLab against the built-in signed demo channel (--help for options)")

@@ -15,13 +15,14 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from .errors import UpstreamError
 from .redact import redact
 
 DEFAULT_TIMEOUT = 30.0
 _CHUNK = 1 << 16
 
 
-class FetchError(Exception):
+class FetchError(UpstreamError):
     """A download failed (unreachable, HTTP error, timeout, too large)."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:

@@ -8,6 +8,7 @@
     %conda_trust verification on|off [--user|--env|--system|--file PATH]
     %conda_trust plan SPEC... [--prefix P]
     %conda_trust install SPEC... [--prefix P] [--confirm-unsigned]
+    %conda_trust audit [--prefix P]
 
 The token is never an argument (it would be saved in the notebook): it is read with a hidden prompt,
 or from an environment variable or file the user names. Installs go into the kernel's environment
@@ -82,6 +83,8 @@ def _parser() -> _Parser:
         p.add_argument("--prefix", "-p")
         if name == "install":
             p.add_argument("--confirm-unsigned", action="store_true")
+    p = sub.add_parser("audit", add_help=False)
+    p.add_argument("--prefix", "-p")
     return parser
 
 
@@ -177,6 +180,13 @@ class CondaTrustMagics(Magics):
 
     def _do_plan(self, core: Core, args: argparse.Namespace) -> None:
         self._plan(core, args)
+
+    def _do_audit(self, core: Core, args: argparse.Namespace) -> None:
+        from .audit import audit
+        from .render import audit_text
+
+        report = audit(core.plan_context(), core.target_prefix(args.prefix or sys.prefix)).to_json()
+        _show(audit_text(report))
 
     def _do_install(self, core: Core, args: argparse.Namespace) -> None:
         plan = self._plan(core, args)

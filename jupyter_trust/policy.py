@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .attest.config import AttestationPolicyError, check_attestations, check_trusted_publishers
+
 ExpiryPolicy = Literal["warn", "block"]
 UnsignedPolicy = Literal["allow", "warn", "block"]
 
@@ -34,6 +36,7 @@ _ORDER: dict[str, tuple[Any, ...]] = {
     "require_verification": (False, True),
     "allow_user_token": (True, False),
     "allow_server_prefix": (True, False),
+    "attestations": ("off", "report", "require"),
 }
 
 
@@ -97,10 +100,21 @@ DEFAULTS: dict[str, Any] = {
     # Solver engine: rattler, conda (conda --dry-run solves; our captured repodata is verified and rattler installs,
     # as always), or auto (= rattler).
     "engine": "rattler",
-    # Largest repodata.json accepted, in bytes.
-    # Bounds download and disk, not memory (a capture is streamed to disk and only linked records are parsed):
+    # Largest repodata accepted, in bytes (a .zst decompressed). It bounds download and disk, not memory (a
+    # capture is streamed to disk and only linked records are parsed):
     # about four times the 300,000-record channel benchmarked (~250 MB), room for the largest public channels.
     "repodata_max_bytes": 1024 * 1024 * 1024,
+    # Sigstore publish attestations (CEP 27): who may publish to each channel ({channel: [{issuer, repository} |
+    # {issuer, identity}]}); a channel without an entry accepts any valid signer, an empty list accepts none.
+    "trusted_publishers": {},
+    # Attestations per channel: off (not checked), report (shown; missing never blocks), require (missing blocks);
+    # a string for every channel or a mapping {channel or "*": mode}.
+    "attestations": "report",
+    # Sigstore trusted_root.json or client trust config; None = $JUPYTER_TRUST_SIGSTORE_ROOT, else the shipped
+    # public-good root.
+    "sigstore_trust_root": None,
+    # Channels whose unpinned <package url>.v0.sigs sidecars are looked up when a record advertises none.
+    "attestations_v0_sigs_channels": [],
 }
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
@@ -122,14 +136,25 @@ def _check(name: str, value: Any) -> Any:
         raise PolicyError(f"policy '{name}' must be a list of strings")
     if name == "repodata_max_bytes" and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
         raise PolicyError("policy 'repodata_max_bytes' must be a positive integer")
-    if name in ("token_env_var", "token_file", "trust_root") and value is not None and not isinstance(value, str):
+    if name == "trusted_publishers":
+        try:
+            return check_trusted_publishers(value)
+        except AttestationPolicyError as exc:
+            raise PolicyError(str(exc)) from None
+    if name == "attestations":
+        try:
+            return check_attestations(value)
+        except AttestationPolicyError as exc:
+            raise PolicyError(str(exc)) from None
+    paths = ("token_env_var", "token_file", "trust_root", "sigstore_trust_root")
+    if name in paths and value is not None and not isinstance(value, str):
         raise PolicyError(f"policy '{name}' must be a string")
     return value
 
 
 def _stricter_or_equal(name: str, candidate: Any, locked: Any) -> bool:
     order = _ORDER.get(name)
-    if order is None:
+    if order is None or candidate not in order or locked not in order:  # e.g. a per-channel mapping
         return candidate == locked
     return order.index(candidate) >= order.index(locked)
 

@@ -23,6 +23,7 @@ import filelock
 from .. import journal
 from ..engine import rattler_engine as engine
 from ..fsutil import ensure_private_dir
+from .attestations import recheck_sidecars
 from .model import Plan, PlannedPackage
 from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, verdicts_for
 
@@ -135,6 +136,11 @@ class Installer:
             now = fresh_verdicts.get((p.channel, p.subdir, p.filename))
             if now is None or now.verdict != p.verdict:
                 raise PlanChanged(f"the verdict for {p.filename} changed since the plan was made; plan again")
+        changed = recheck_sidecars(linking, reader)
+        if changed:
+            raise PlanChanged(
+                f"the attestation sidecar of {', '.join(changed)} changed since the plan was made; plan again"
+            )
         return captured, linking
 
     def _prepare(

@@ -31,6 +31,7 @@ from ..fsutil import atomic_write, ensure_private_dir
 from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
+from .attestations import attach_attestations, attestation_reasons
 from .lazy_repodata import LazyRepodata, RepodataFile
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
@@ -489,8 +490,6 @@ class Planner:
             )
             if verdict.verdict == "untrusted":
                 reasons.append(f"{record['fn']} is UNTRUSTED: {verdict.reason}")
-            elif verdict.verdict == "unsigned" and self.ctx.policy.unsigned == "block":
-                reasons.append(f"{record['fn']} is unsigned, and your policy blocks unsigned packages")
             if action == "downgrade" and record["name"] not in requested:
                 reasons.append(
                     f"{record['name']} would be downgraded from {previous} to {record['version']} although it was not "
@@ -514,8 +513,24 @@ class Planner:
                     reason="installed package the solution no longer contains",
                 )
             )
+        # Attestations: evidence beside content trust; the unsigned policy applies to packages with neither.
+        packages = attach_attestations(
+            packages,
+            lambda p: (
+                _verified_record(by_channel[(p.channel, p.subdir)].document, p.filename)
+                if (p.channel, p.subdir) in by_channel
+                else None
+            ),
+            policy=self.ctx.policy,
+            channels=self.ctx.channels,
+            reader=ChannelReader(self.ctx),
+            environ=self.ctx.environ,
+        )
+        attested_reasons, unsigned = attestation_reasons(
+            packages, self.ctx.policy, {url.rstrip("/"): name for name, url in self.ctx.channels}
+        )
+        reasons += attested_reasons
         reasons += state.blocking_reasons(self.ctx.policy.expiry)
-        unsigned = any(p.verdict == "unsigned" for p in packages)
         blocked = bool(reasons)
         plan = Plan(
             prefix=str(prefix),
