@@ -112,3 +112,19 @@ def test_a_plan_file_from_before_kinds_still_loads(signed_channel):
     for entry in old["repodata"]:
         del entry["kind"]
     assert {d.kind for d in Plan.from_json(old).repodata} == {"repodata.json"}
+
+
+def test_a_server_asks_once_whether_a_channel_offers_zst(signed_channel):
+    core, prefix = signed_channel.core(serving_cache_bytes=1 << 24), signed_channel.prefix()
+    core.planner().plan(["trusty-app"], prefix)
+    core.planner().plan(["trusty-app"], prefix)
+    assert answers(signed_channel, zst_path(signed_channel)) == [404]
+    assert answers(signed_channel, signed_channel.repodata_path) == [200, 304]
+    core.close()
+
+
+def test_a_cli_core_asks_each_time(signed_channel):
+    core, prefix = signed_channel.core(), signed_channel.prefix()
+    core.planner().plan(["trusty-app"], prefix)
+    core.planner().plan(["trusty-app"], prefix)
+    assert answers(signed_channel, zst_path(signed_channel)) == [404, 404]

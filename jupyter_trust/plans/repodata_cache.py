@@ -35,7 +35,17 @@ class RepodataCache:
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[str, CachedCapture] = OrderedDict()
+        self._absent: set[str] = set()
         self._lock = threading.Lock()
+
+    def known_absent(self, url: str) -> bool:
+        """Whether ``url`` (an optional form, e.g. ``repodata.json.zst``) answered 404 before."""
+        return url in self._absent
+
+    def mark_absent(self, url: str) -> None:
+        with self._lock:
+            if len(self._absent) < 4096:  # a bound, not a policy: forgetting only costs one more request
+                self._absent.add(url)
 
     def get(self, url: str) -> CachedCapture | None:
         with self._lock:

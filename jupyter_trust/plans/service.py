@@ -171,11 +171,17 @@ class ChannelReader:
 
     def capture(self, channel: str, subdir: str) -> CapturedRepodata | None:
         """The subdir's repodata: ``repodata.json.zst`` where the channel offers it, else ``repodata.json``."""
+        cache = self.ctx.repodata_cache
         for kind in REPODATA_KINDS:
+            url = f"{channel.rstrip('/')}/{subdir}/{kind}"
+            optional = kind != REPODATA_KINDS[-1]
+            if optional and cache is not None and cache.known_absent(url):
+                continue  # a server asks once whether a channel offers the compressed form
             try:
                 return self._capture(channel, subdir, kind)
             except NotFound:
-                continue
+                if optional and cache is not None:
+                    cache.mark_absent(url)
         return None
 
     def _capture(self, channel: str, subdir: str, kind: str) -> CapturedRepodata:
