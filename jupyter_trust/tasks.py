@@ -47,6 +47,8 @@ class Task:
     created_at: str = field(default_factory=journal.now)
     updated_at: str = field(default_factory=journal.now)
     pid: int = field(default_factory=os.getpid)
+    #: linking started and failed: part of the plan may be linked (journalled, shown until repaired)
+    needs_repair: bool = False
 
     @property
     def done(self) -> bool:
@@ -79,11 +81,13 @@ class TaskManager:
     # -- journal -------------------------------------------------------------------------------
     def _journal(self, task: Task) -> None:
         task.updated_at = journal.now()
-        journal.write(self._journal_dir / f"{task.id}.json", {**task.to_json(), "pid": task.pid, "owner": task.owner})
+        record = {**task.to_json(), "pid": task.pid, "owner": task.owner, "needs_repair": task.needs_repair}
+        journal.write(self._journal_dir / f"{task.id}.json", record)
 
     def interrupted(self) -> list[dict[str, Any]]:
-        """Journalled installs (tasks here, or command-line installs) whose process died while they ran."""
-        return journal.interrupted(self._journal_dir, live_ids=self._tasks)
+        """Journalled installs (tasks here, or command-line installs) that may have left an environment half
+        changed; one whose plan is found fully applied is marked repaired instead."""
+        return journal.interrupted(self._journal_dir, live_ids=self._tasks, plans_dir=self.work_dir / "plans")
 
     # -- tasks ---------------------------------------------------------------------------------
     def get(self, task_id: str) -> Task:
@@ -122,6 +126,7 @@ class TaskManager:
                 confirm_unsigned=confirm_unsigned,
                 progress=progress,
                 cancelled=lambda: self._cancel.get(task.id, False),
+                lock=lock,
             )
             task.state = "succeeded" if task.result.installed else "failed"
             if task.result.installed:
@@ -134,6 +139,7 @@ class TaskManager:
         except Exception as exc:
             task.state = "failed"
             task.error = self._redact(str(exc)) or type(exc).__name__
+            task.needs_repair = task.progress.phase == "linking"
         finally:
             lock.release()
             self._journal(task)

@@ -74,7 +74,17 @@ class SignedChannel:
     def prefix(self, name: str = "target") -> Path:
         path = self.envs / name
         (path / "conda-meta").mkdir(parents=True, exist_ok=True)
+        (path / "conda-meta" / "history").touch()  # conda's environment marker, as `conda create` leaves it
         return path
+
+    def jupyter_environ(self, config_dir: Path) -> dict[str, str]:
+        """The environment for a separate `jupyter server` or `jupyter conda-trust` process: this channel, and a
+        Jupyter config directory (created) allowing installs under :attr:`envs`."""
+        config_dir.mkdir(parents=True, exist_ok=True)
+        (config_dir / "jupyter_server_config.json").write_text(
+            json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(self.envs)]}})
+        )
+        return {**self.environ, "JUPYTER_CONFIG_DIR": str(config_dir)}
 
     def core(self, *, serving_cache_bytes: int = 0, **policy: object) -> Core:
         values = {"allowed_prefix_roots": [str(self.envs)], **policy}

@@ -14,6 +14,9 @@ from .errors import FormatError
 
 DEFAULT_MAX_BYTES = 1 << 20
 DEFAULT_MAX_DEPTH = 64
+#: an installed package's ``conda-meta/<name>.json``: its file list can be long, its structure is shallow
+PREFIX_RECORD_MAX_BYTES = 64 << 20
+PREFIX_RECORD_MAX_DEPTH = 16
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -31,7 +34,7 @@ def _constant(name: str) -> Any:
 
 def _depth_ok(value: Any, max_depth: int) -> bool:
     """Breadth-first, one level at a time (parsed JSON holds only dict and list containers)."""
-    level, depth = ([value] if type(value) in (dict, list) else []), 1
+    level, depth = ([value] if type(value) is dict or type(value) is list else []), 1
     while level:
         if depth > max_depth:
             return False

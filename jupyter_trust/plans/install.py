@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import secrets
 from collections.abc import Callable
@@ -71,6 +70,13 @@ def prefix_lock(work_dir: Path, prefix: str) -> filelock.BaseFileLock:
     locks = ensure_private_dir(Path(work_dir) / "locks")
     name = hashlib.sha256(os.path.realpath(prefix).encode()).hexdigest()[:32] + ".lock"
     return filelock.FileLock(str(locks / name), timeout=0)
+
+
+def held_descriptors(lock: filelock.BaseFileLock | None) -> tuple[int, ...]:
+    """The descriptor of a held environment lock, for the linker to inherit: an fcntl lock belongs to the open
+    file, so it stays taken while the linker lives even if the process that took it was killed."""
+    fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+    return (fd,) if isinstance(fd, int) and lock is not None and lock.is_locked else ()
 
 
 def acquire(lock: filelock.BaseFileLock, prefix: str) -> None:
@@ -219,7 +225,13 @@ class Installer:
             report, prepared = self._ready(plan, confirm_unsigned, progress, cancelled)
             journal = self._journal_start(plan)
             try:
-                reply = engine.link(plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache())
+                reply = engine.link(
+                    plan.prefix,
+                    prepared.artifacts,
+                    remove=prepared.remove,
+                    cache_dir=self._cache(),
+                    hold=held_descriptors(lock),
+                )
             except BaseException as exc:
                 self._journal_end(journal, "failed", str(exc))
                 raise
@@ -248,8 +260,9 @@ class Installer:
         return path
 
     def _journal_end(self, path: Path, state: str, error: str | None) -> None:
-        record = json.loads(path.read_text())
+        record = journal.read(path)
         record.update(state=state, error=self.ctx.redactor()(error) if error else None, updated_at=journal.now())
+        record["needs_repair"] = state == "failed"  # linking had started: part of the plan may be linked
         journal.write(path, record)
         if state == "succeeded":
             journal.resolve(path.parent, record["prefix"])
@@ -261,12 +274,18 @@ class Installer:
         confirm_unsigned: bool = False,
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        lock: filelock.BaseFileLock | None = None,
     ) -> InstallResult:
         """As :meth:`apply`; checks and downloads run in a thread, linking in a cancellable child process.
-        The caller (:class:`~jupyter_trust.tasks.TaskManager`) holds the environment's :func:`prefix_lock`."""
+        The caller (:class:`~jupyter_trust.tasks.TaskManager`) holds the environment's :func:`prefix_lock`
+        (``lock``), which the linker inherits."""
         report, prepared = await asyncio.to_thread(self._ready, plan, confirm_unsigned, progress, cancelled)
         reply = await engine.link_async(
-            plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache()
+            plan.prefix,
+            prepared.artifacts,
+            remove=prepared.remove,
+            cache_dir=self._cache(),
+            hold=held_descriptors(lock),
         )
         return self._done(plan, prepared, report, reply)
 

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from ..cct.errors import CCTError
+from ..cct.jsonload import loads_strict
 from ..cct.verify import NOT_FOUND, RecordVerdict, verify_records
 from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
 from ..engine import conda_engine
 from ..engine import rattler_engine as engine
 from ..fetch import Fetched, Fetcher, FetchError, NotFound, NotModified
-from ..fsutil import atomic_write, ensure_private_dir
+from ..fsutil import atomic_write, ensure_private_dir, writing
 from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
@@ -42,6 +43,9 @@ from .zst import ZstdSink
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
 #: a subdir's repodata, in the order asked for: compressed first (a fraction of the bytes to download)
 REPODATA_KINDS = ("repodata.json.zst", "repodata.json")
+#: a stored plan: a few hundred package records and the trust summary; nothing legitimate is bigger or deeper
+PLAN_MAX_BYTES = 16 << 20
+PLAN_MAX_DEPTH = 16
 
 
 class PlanError(Exception):
@@ -164,7 +168,8 @@ class ChannelReader:
     def __init__(self, ctx: PlanContext) -> None:
         self.ctx = ctx
         self.redact = ctx.redactor()
-        self.dir = ensure_private_dir(ctx.work_dir / "repodata")
+        with writing(f"the repodata directory in {ctx.work_dir} cannot be created"):
+            self.dir = ensure_private_dir(ctx.work_dir / "repodata")
 
     def url(self, url: str) -> str:
         return authenticated_url(url, self.ctx.token(), repo_url=self.ctx.repo_url)
@@ -191,7 +196,7 @@ class ChannelReader:
         cached = cache.get(url) if cache is not None else None
         if cached is not None and (cached.captured.max_bytes != limit or not cached.captured.path.is_file()):
             cached = None
-        with Spool(self.dir) as spool:
+        with Spool(self.dir, f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}") as spool:
             sink = ZstdSink(spool, limit, url) if kind.endswith(".zst") else spool
             try:
                 fetched = self._fetch(url, limit, cached, sink)
@@ -247,8 +252,9 @@ class ChannelReader:
             raise ArtifactMismatch(
                 f"{package.filename}: the downloaded file does not match its signed sha256/size; nothing was installed"
             )
-        path = ensure_private_dir(dest_dir) / f"{package.sha256}-{package.filename}"
-        atomic_write(path, data)
+        with writing(f"{package.filename} cannot be saved in {dest_dir}"):
+            path = ensure_private_dir(dest_dir) / f"{package.sha256}-{package.filename}"
+            atomic_write(path, data)
         return path
 
 
@@ -320,6 +326,17 @@ def _version_cmp(a: str, b: str) -> int:
     return (va > vb) - (va < vb)
 
 
+def channel_urls_in(specs: Sequence[str], channels: Sequence[tuple[str, str]]) -> list[str]:
+    """``name::spec`` with ``name`` an allowed channel's name becomes ``<its URL>::spec``: the solver would
+    otherwise read a bare name under its own default alias and find no candidates in the channel we captured."""
+    urls = dict(channels)
+    out = []
+    for spec in specs:
+        channel, sep, rest = spec.partition("::")
+        out.append(f"{urls[channel].rstrip('/')}::{rest}" if sep and channel in urls else spec)
+    return out
+
+
 class Planner:
     def __init__(self, ctx: PlanContext) -> None:
         self.ctx = ctx
@@ -348,7 +365,8 @@ class Planner:
             # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
             clean = check_specs(specs, allowed_channels=self._allowed_channels())
             state, captured = self._capture()
-            worker.send(engine.solve_request(clean, [c.local() for c in captured], prefix=str(prefix)))
+            solver_specs = channel_urls_in(clean, self.ctx.channels)
+            worker.send(engine.solve_request(solver_specs, [c.local() for c in captured], prefix=str(prefix)))
             parse_all(captured)  # the repodata is parsed here while the worker solves
             result = worker.result()
         except engine.EngineError as exc:
@@ -555,20 +573,21 @@ class Planner:
     # -- storage ---------------------------------------------------------------------------------
     def _store(self, plan: Plan) -> None:
         """Keep the plan for an install to load by id (the install captures the repodata again)."""
-        directory = ensure_private_dir(self.plans_dir / plan.id)
-        # No fsync: a plan is addressed by its content's sha256 and :meth:`load` checks it, so a file torn by a
-        # power cut is "no such plan" (plan again), never a different plan.
-        atomic_write(directory / "plan.json", json.dumps(plan.to_json(), indent=1).encode(), durable=False)
+        with writing(f"the plan {plan.id} cannot be stored"):
+            directory = ensure_private_dir(self.plans_dir / plan.id)
+            # No fsync: a plan is addressed by its content's sha256 and :meth:`load` checks it, so a file torn by
+            # a power cut is "no such plan" (plan again), never a different plan.
+            atomic_write(directory / "plan.json", json.dumps(plan.to_json(), indent=1).encode(), durable=False)
 
     def load(self, plan_id: str) -> Plan:
         if not isinstance(plan_id, str) or not PLAN_ID.match(plan_id):
             raise KeyError(plan_id)
         path = self.ctx.work_dir / "plans" / plan_id / "plan.json"
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            raise KeyError(plan_id) from None
-        plan = Plan.from_json(data)
+            data = loads_strict(path.read_bytes(), max_bytes=PLAN_MAX_BYTES, max_depth=PLAN_MAX_DEPTH)
+            plan = Plan.from_json(data)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            raise KeyError(plan_id) from None  # unreadable or corrupt: no such plan (plan again)
         if plan.id != plan_id:
             raise KeyError(plan_id)  # tampered with on disk
         return plan

@@ -5,18 +5,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from ..cct.errors import FormatError
+from ..cct.jsonload import loads_strict
 from ..core import Core
 from ..redact import Redactor
 from ..tasks import TaskManager
 
 MAX_BODY_BYTES = 64 * 1024
+#: request documents are at most two levels deep ({"location": {"scope": ...}}); a little slack, no more
+MAX_BODY_DEPTH = 8
 
 
 class BadRequest(web.HTTPError):
@@ -32,6 +36,9 @@ def _reason_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 class TrustHandler(ExtensionHandlerMixin, APIHandler):
@@ -66,18 +73,25 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
         if owner and self.username != owner:
             raise BadRequest(f"only the owner of this server ({owner}) may change its token or settings", 403)
 
-    def json_body(self) -> Mapping[str, Any]:
+    def json_body(self, allowed: Collection[str] | None = None) -> Mapping[str, Any]:
+        """The body as a JSON object, parsed strictly (duplicate keys, NaN, over-deep nesting refused);
+        ``allowed``: the only property names the schema permits (``additionalProperties: false``)."""
         raw = self.request.body or b""
         if len(raw) > MAX_BODY_BYTES:
             raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", 413)
         if not raw.strip():
             raise BadRequest("request body must be a JSON object")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"request body is not valid JSON: {exc.__class__.__name__}") from None
+            body = loads_strict(raw, max_bytes=MAX_BODY_BYTES, max_depth=MAX_BODY_DEPTH)
+        except FormatError as exc:
+            raise BadRequest(f"request body is not acceptable JSON: {exc}") from None
         if not isinstance(body, dict):
             raise BadRequest("request body must be a JSON object")
+        if allowed is not None:
+            unknown = sorted(set(body) - set(allowed))
+            if unknown:
+                shown = ", ".join(repr(k[:40]) for k in unknown[:5])
+                raise BadRequest(f"unknown properties in the request body: {shown}; allowed: {', '.join(allowed)}")
         return body
 
     @staticmethod
@@ -110,6 +124,25 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
                 message = "internal error in jupyter_trust; see the server log"
             raise BadRequest(message, status) from None
 
+    def bool_query(self, name: str, default: bool = False) -> bool:
+        """A boolean query parameter: ``true``/``false`` (or ``1``/``0``); anything else is a 400."""
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return default
+        value = _BOOLEANS.get(raw.lower())
+        if value is None:
+            raise BadRequest(f"'{name}' must be true or false")
+        return value
+
+    def allowed_methods(self) -> list[str]:
+        """The HTTP methods this route implements (for ``Allow`` on a 405)."""
+        own = [
+            m
+            for m in ("GET", "PUT", "POST", "DELETE")
+            if getattr(type(self), m.lower()) is not getattr(web.RequestHandler, m.lower())
+        ]
+        return own
+
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
@@ -132,6 +165,8 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
             message = self.redactor()(str(message))
         except Exception:
             message = "request failed"
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps({"message": message, "reason": self._reason}))
@@ -145,8 +180,13 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
 def error_status(exc: BaseException) -> int:
     """The HTTP status for a core exception (by class name, so this module imports no optional core parts)."""
     from ..conda.tokens import TokenValidationError
+    from ..errors import TrustError, classify
     from ..policy import PolicyLocked
 
+    if isinstance(exc, TrustError):
+        return exc.outcome.http_status
+    if isinstance(exc, OSError) and classify(exc).kind.value != "internal":
+        return classify(exc).outcome.http_status
     if isinstance(exc, PolicyLocked | PermissionError):
         return 403
     if isinstance(exc, TokenValidationError):
