@@ -111,7 +111,7 @@ def audit(ctx: PlanContext, prefix: Path) -> AuditReport:
     for record, channel, subdir in placed:
         if (channel, subdir) in by_key:
             wanted.setdefault((channel, subdir), []).append(str(record["fn"]))
-    verdicts = verdicts_for(present, state, wanted)
+    verdicts = verdicts_for(present, state, wanted, ctx.policy.expiry)
 
     packages: list[PlannedPackage] = []
     for record, channel, subdir in placed:

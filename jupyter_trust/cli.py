@@ -64,6 +64,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 # -- verify ----------------------------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
+    from .errors import OUTCOMES
     from .render import verify_text
     from .verify_report import verify_files
 
@@ -80,7 +81,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         now=now,
     )
     _emit(args, report.to_json(), verify_text(report.to_json()))
-    return EXIT_OK if report.ok else EXIT_FAILED
+    if report.error is not None:
+        print(f"jupyter conda-trust: {report.error['message']}", file=sys.stderr)
+    kind = report.kind
+    return EXIT_OK if kind is None else OUTCOMES[kind].exit_code
 
 
 def _parse_time(value: str) -> dt.datetime:

@@ -132,3 +132,23 @@ def trust_server(signed_channel, jp_serverapp):
     core.environ = signed_channel.environ
     core.policy = Policy.load({"allowed_prefix_roots": [str(signed_channel.envs)]})
     return signed_channel
+
+
+def make_unsigned_channel(base: Path, **kwargs: object) -> SignedChannel:
+    """A plain channel as most Jupyter users have (conda-forge-like): no ``signatures`` in its repodata, and
+    conda configured as by default — ``extra_safety_checks: false``, no ``signing_metadata_url_base``, no
+    trust root of its own."""
+    channel = make_signed_channel(base, sign=lambda fn: False, tamper=(), **kwargs)  # type: ignore[arg-type]
+    repodata = channel.repodata()
+    del repodata["signatures"]
+    channel.built.repodata_path.write_text(json.dumps(repodata, indent=1))
+    channel.condarc.write_text(f"channels:\n  - {channel.channel_url}\nextra_safety_checks: false\n")
+    channel.environ.pop("JUPYTER_TRUST_ROOT", None)
+    return channel
+
+
+@pytest.fixture
+def unsigned_channel(tmp_path: Path):
+    channel = make_unsigned_channel(tmp_path)
+    yield channel
+    channel.server.stop()

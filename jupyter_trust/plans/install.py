@@ -130,14 +130,14 @@ class Installer:
                 )
             captured.append(fresh)
         state = self.ctx.trust_store.refresh()
-        blocking = state.blocking_reasons(self.ctx.policy.expiry)
-        if blocking:
-            raise InstallRefused("the trust metadata no longer allows installs: " + "; ".join(blocking))
         linking = [p for p in plan.packages if p.links]
+        blocking = state.blocking_reasons(self.ctx.policy.expiry)
+        if blocking and any(p.verdict == "trusted" for p in linking):
+            raise InstallRefused("the trust metadata no longer allows installs: " + "; ".join(blocking))
         wanted: dict[tuple[str, str], list[str]] = {}
         for p in linking:
             wanted.setdefault((p.channel, p.subdir), []).append(p.filename)
-        fresh_verdicts = verdicts_for(captured, state, wanted)
+        fresh_verdicts = verdicts_for(captured, state, wanted, self.ctx.policy.expiry)
         for p in linking:
             now = fresh_verdicts.get((p.channel, p.subdir, p.filename))
             if now is None or now.verdict != p.verdict:

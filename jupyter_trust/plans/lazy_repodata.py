@@ -56,10 +56,12 @@ def _wanted_types(filenames: list[str]) -> tuple[type, type]:
 
 @dataclass(frozen=True)
 class Located:
-    """A section's value for one file name: parsed, absent (None), or why it is unusable."""
+    """A section's value for one file name: parsed (``present``; JSON null is a value too), absent, or why it
+    is unusable."""
 
     value: Any = None
     defect: str | None = None
+    present: bool = False
 
 
 class RepodataFile:
@@ -149,7 +151,7 @@ class RepodataFile:
         if raw is None:
             return Located()
         try:
-            return Located(loads_strict(bytes(raw), max_bytes=MAX_RECORD_BYTES))
+            return Located(loads_strict(bytes(raw), max_bytes=MAX_RECORD_BYTES), present=True)
         except FormatError as exc:
             return Located(defect=f"its repodata entry is unusable: {exc}")
 
@@ -181,26 +183,26 @@ class _Section(Mapping[str, Any]):
     def __init__(self, file: RepodataFile, name: str) -> None:
         self._file, self._name = file, name
 
-    def _value(self, fn: object) -> Any:
+    def _located(self, fn: object) -> Located:
         if not isinstance(fn, str):
-            return None
+            return Located()
         located = self._file.found(self._name, fn)
         if located.defect is not None:
             raise FormatError(located.defect)
-        return located.value
+        return located
 
     def __getitem__(self, fn: str) -> Any:
-        value = self._value(fn)
-        if value is None:
+        located = self._located(fn)
+        if not located.present:
             raise KeyError(fn)
-        return value
+        return located.value
 
     def get(self, fn: str, default: Any = None) -> Any:  # type: ignore[override]
-        value = self._value(fn)
-        return default if value is None else value
+        located = self._located(fn)
+        return located.value if located.present else default
 
     def __contains__(self, fn: object) -> bool:
-        return self._value(fn) is not None
+        return self._located(fn).present
 
     def __bool__(self) -> bool:
         return True  # never walk the section just to test it (``section or {}``)

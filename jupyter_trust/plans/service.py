@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..cct.errors import CCTError
 from ..cct.jsonload import loads_strict
@@ -263,21 +263,28 @@ class ArtifactMismatch(Exception):
 
 
 def verdicts_for(
-    captured: Sequence[CapturedRepodata], state: TrustState, wanted: Mapping[tuple[str, str], list[str]]
+    captured: Sequence[CapturedRepodata],
+    state: TrustState,
+    wanted: Mapping[tuple[str, str], list[str]],
+    expiry: Literal["warn", "block"],
 ) -> dict[tuple[str, str, str], RecordVerdict]:
-    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link."""
+    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link.
+
+    A record without a signature entry is unsigned whatever the trust chain's state (an unsigned channel
+    needs no signing metadata); a signed record is untrusted unless the chain verifies and is usable
+    under the expiry policy, and its signature checks out.
+    """
+    problems = state.blocking_reasons(expiry)
+    unverifiable = "; ".join(problems) if problems else None
+    key_mgr = state.key_mgr.envelope if state.key_mgr is not None else None
     out: dict[tuple[str, str, str], RecordVerdict] = {}
     for cap in captured:
         names = wanted.get((cap.channel, cap.subdir), [])
         if not names:
             continue
-        if state.key_mgr is None:
-            for fn in names:
-                out[(cap.channel, cap.subdir, fn)] = RecordVerdict(
-                    "untrusted", "cannot be verified: no verified key_mgr metadata"
-                )
-            continue
-        for fn, verdict in verify_records(cap.document, state.key_mgr.envelope, names).items():
+        # The lazy document parses each linked record with Python's json, as conda does (big integers stay
+        # integers), and strictly: a defect refuses that record only.
+        for fn, verdict in verify_records(cap.document, key_mgr, names, unverifiable=unverifiable).items():
             out[(cap.channel, cap.subdir, fn)] = verdict
     return out
 
@@ -470,7 +477,7 @@ class Planner:
         for record, _, _ in changes:
             key = (str(record.get("channel", "")).rstrip("/"), str(record.get("subdir", "")))
             wanted.setdefault(key, []).append(str(record["fn"]))
-        verdicts = verdicts_for(list(by_channel.values()), state, wanted)
+        verdicts = verdicts_for(list(by_channel.values()), state, wanted, self.ctx.policy.expiry)
 
         allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
         requested = set(result.requested)
@@ -554,7 +561,6 @@ class Planner:
             packages, self.ctx.policy, {url.rstrip("/"): name for name, url in self.ctx.channels}
         )
         reasons += attested_reasons
-        reasons += state.blocking_reasons(self.ctx.policy.expiry)
         blocked = bool(reasons)
         plan = Plan(
             prefix=str(prefix),

@@ -83,7 +83,8 @@ class TrustState:
         }
 
     def blocking_reasons(self, expiry_policy: Literal["warn", "block"]) -> list[str]:
-        """Why no install may proceed under this trust state (empty list: none)."""
+        """Why no signed record can be trusted under this trust state (empty list: none). Unsigned records do
+        not depend on the trust chain: the ``unsigned`` policy decides about them."""
         reasons = []
         if self.metadata_url is None:
             reasons.append("no signing_metadata_url_base is configured, so package signatures cannot be checked")
