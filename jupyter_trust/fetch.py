@@ -289,24 +289,39 @@ class Fetcher:
             attempt.unwatch()
             self._local.attempt = None
 
-    def _read(self, response: http.client.HTTPResponse, attempt: _Attempt, max_bytes: int) -> bytes:
+    def _read(
+        self,
+        response: http.client.HTTPResponse,
+        attempt: _Attempt,
+        max_bytes: int,
+        sink: Callable[[bytes], object] | None = None,
+    ) -> bytes:
+        """The body, checked against the byte cap as it streams; with ``sink`` each chunk goes there (its own
+        errors, e.g. a full disk, are its own: not the channel's)."""
         length = response.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > max_bytes:
             raise TooLarge(f"{attempt.url} is {length} bytes, more than the {max_bytes}-byte limit")
         chunks: list[bytes] = []
-        try:
-            while True:
-                if attempt.sock is not None:
-                    attempt.sock.settimeout(attempt.wait(self.read_timeout))
-                elif time.monotonic() > attempt.deadline():
-                    raise attempt.too_slow()
-                chunk = response.read1(_CHUNK)
-                if not chunk:
-                    break
-                attempt.received += len(chunk)
-                if attempt.received > max_bytes:
-                    raise TooLarge(f"{attempt.url} is larger than the {max_bytes}-byte limit")
+        while chunk := self._next(response, attempt):
+            attempt.received += len(chunk)
+            if attempt.received > max_bytes:
+                raise TooLarge(f"{attempt.url} is larger than the {max_bytes}-byte limit")
+            if sink is None:
                 chunks.append(chunk)
+            else:
+                sink(chunk)
+        if length and length.isdigit() and attempt.received != int(length):
+            raise Unreachable(f"{attempt.url} ended after {attempt.received} of {length} bytes")
+        return b"".join(chunks)
+
+    def _next(self, response: http.client.HTTPResponse, attempt: _Attempt) -> bytes:
+        """The next bytes of the body (b"" at its end), waiting no longer than the idle timeout and the deadline."""
+        try:
+            if attempt.sock is not None:
+                attempt.sock.settimeout(attempt.wait(self.read_timeout))
+            elif time.monotonic() > attempt.deadline():
+                raise attempt.too_slow()
+            return response.read1(_CHUNK)
         except TimeoutError:
             error = attempt.idle()
             self._timed_out[_host(response.url or attempt.url)] = str(error)
@@ -316,9 +331,6 @@ class Fetcher:
             raise
         except (OSError, http.client.HTTPException) as exc:
             raise Unreachable(f"{attempt.url} broke off after {attempt.received} bytes: {type(exc).__name__}") from None
-        if length and length.isdigit() and attempt.received != int(length):
-            raise Unreachable(f"{attempt.url} ended after {attempt.received} of {length} bytes")
-        return b"".join(chunks)
 
     def get(self, url: str, *, max_bytes: int, headers: Mapping[str, str] | None = None) -> bytes:
         """GET ``url``; raise :class:`TooLarge` as soon as more than ``max_bytes`` arrive."""
@@ -331,15 +343,17 @@ class Fetcher:
         max_bytes: int,
         headers: Mapping[str, str] | None = None,
         since: Fetched | None = None,
+        sink: Callable[[bytes], object] | None = None,
     ) -> Fetched:
         """:meth:`get` with the response's validators; with ``since``, a conditional request that raises
-        :class:`NotModified` when the server says ``since`` is still current."""
+        :class:`NotModified` when the server says ``since`` is still current. With ``sink``, each chunk goes
+        there as it arrives and the result's ``data`` is empty (a large body never sits in memory)."""
         if since is not None:
             headers = {**since.conditional_headers(), **(headers or {})}
         attempt = _Attempt(self, redact(url))
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, **(headers or {})})
         with self._open(request, attempt) as response:
-            data = self._read(response, attempt, max_bytes)
+            data = self._read(response, attempt, max_bytes, sink)
             return Fetched(data, response.headers.get("ETag"), response.headers.get("Last-Modified"))
 
     def head(self, url: str, *, headers: Mapping[str, str] | None = None) -> int:
