@@ -511,3 +511,12 @@ def test_an_install_whose_channel_misbehaves_after_planning_links_nothing(signed
     expected = Kind.UPSTREAM_TIMEOUT if shape == "silent" else Kind.UPSTREAM
     assert info.value.kind is expected and signed_channel.channel_url in str(info.value)
     assert tree_digest(prefix) == before
+
+
+def test_a_sinks_own_failure_is_not_blamed_on_the_channel(signed_channel):
+    def full_disk(chunk: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left") as info:
+        Fetcher().fetch(signed_channel.channel_url + "/" + REPODATA, max_bytes=1 << 20, sink=full_disk)
+    assert not isinstance(info.value, FetchError)
