@@ -36,6 +36,17 @@ from .attestations import attach_attestations, attestation_reasons
 from .lazy_repodata import LazyRepodata, RepodataFile
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
+from .shards import (
+    SHARD_INDEX,
+    Shard,
+    ShardIndex,
+    ShardMismatch,
+    closure,
+    installed_names,
+    parse_shard,
+    spec_name,
+    subset_repodata,
+)
 from .specs import SpecError, check_specs, spec_names, validate_specs
 from .spool import Spool
 from .zst import ZstdSink
@@ -54,6 +65,10 @@ class PlanError(Exception):
 
 class ChannelUnavailable(PlanError):
     """A channel's repodata could not be downloaded."""
+
+
+class ShardChanged(ChannelUnavailable):
+    """A shard's bytes differ from the sha256 its index names (at apply: from what the plan pinned)."""
 
 
 class EngineUnavailable(PlanError):
@@ -137,6 +152,9 @@ class CapturedRepodata:
     #: what was downloaded: ``repodata.json``, or ``repodata.json.zst`` (then ``sha256`` and ``path`` are the
     #: decompressed JSON's: the bytes verified and solved over)
     kind: str = "repodata.json"
+    #: sharded (CEP 16): the index's and each used shard's digest; ``path`` is the subset repodata.json built
+    #: from exactly those shards (what is solved over and verified)
+    shards: tuple[RepodataDigest, ...] = ()
     _document: LazyRepodata | None = field(default=None, repr=False)
 
     @property
@@ -151,6 +169,10 @@ class CapturedRepodata:
 
     def digest(self) -> RepodataDigest:
         return RepodataDigest(self.channel, self.subdir, self.url, self.sha256, self.kind)
+
+    def digests(self) -> tuple[RepodataDigest, ...]:
+        """What a plan pins for this capture: the document's digest, or the shard index's and each shard's."""
+        return self.shards or (self.digest(),)
 
     def local(self) -> engine.LocalRepodata:
         return engine.LocalRepodata(self.channel, self.subdir, str(self.path))
@@ -231,13 +253,66 @@ class ChannelReader:
         sink.finish()
         return fetched
 
-    def capture_all(self) -> list[CapturedRepodata]:
+    def shard_index(self, channel: str, subdir: str) -> ShardIndex | None:
+        """The subdir's CEP 16 shard index, or None when the channel serves none (404)."""
+        url = f"{channel.rstrip('/')}/{subdir}/{SHARD_INDEX}"
+        cache = self.ctx.repodata_cache
+        if cache is not None and cache.known_absent(url):
+            return None
+        limit = self.ctx.policy.repodata_max_bytes
+        try:
+            data = self.ctx.fetcher.get(self.url(url), max_bytes=limit)
+            return ShardIndex.parse(url, data, limit)
+        except NotFound:
+            if cache is not None:
+                cache.mark_absent(url)
+            return None
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
+
+    def shard(self, index: ShardIndex, name: str) -> Shard:
+        """The shard of ``name``, refused unless its bytes are the ones the index names."""
+        limit = self.ctx.policy.repodata_max_bytes
+        try:
+            data = self.ctx.fetcher.get(self.url(index.shard_url(name)), max_bytes=limit)
+            return parse_shard(index, name, data, limit)
+        except ShardMismatch as exc:
+            raise ShardChanged(self.redact(f"channel {index.url}: {exc}")) from None
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {index.url} could not be read: {exc}")) from None
+
+    def sharded(self, channel: str, subdir: str, index: ShardIndex, shards: Sequence[Shard]) -> CapturedRepodata:
+        """A capture of exactly ``shards``: the subset repodata.json they make, pinned by their digests."""
+        try:
+            data = subset_repodata(index, f"{channel.rstrip('/')}/{subdir}", shards)
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}): {exc}")) from None
+        with Spool(self.dir, f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}") as spool:
+            spool.write(data)
+            digest, path, size = spool.keep()
+        pins = (RepodataDigest(channel, subdir, index.url, index.sha256, "shard-index"),) + tuple(
+            RepodataDigest(channel, subdir, s.url, s.sha256, "shard") for s in sorted(shards, key=lambda s: s.name)
+        )
+        limit = self.ctx.policy.repodata_max_bytes
+        return CapturedRepodata(channel, subdir, index.url, digest, path, size, limit, kind="shard-index", shards=pins)
+
+    def capture_all(self, roots: Sequence[str] = ()) -> list[CapturedRepodata]:
+        """Every channel/subdir's repodata: sharded where the channel offers a shard index (then only the shards
+        a solve of ``roots`` can reach), else the whole document."""
         captured = []
+        indexes: list[tuple[str, str, ShardIndex]] = []
         for _name, channel in self.ctx.channels:
             for subdir in self.ctx.platform_subdirs:
+                index = self.shard_index(channel, subdir)
+                if index is not None:
+                    indexes.append((channel, subdir, index))
+                    continue
                 item = self.capture(channel, subdir)
                 if item is not None:
                     captured.append(item)
+        if indexes:
+            used = closure([i for _, _, i in indexes], roots, self.shard)
+            captured += [self.sharded(channel, subdir, i, used[i.url]) for channel, subdir, i in indexes]
         if not captured:
             raise ChannelUnavailable("no channel repodata could be found: check the configured channels")
         return captured
@@ -356,9 +431,11 @@ class Planner:
     def _allowed_channels(self) -> list[str]:
         return [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
 
-    def _capture(self) -> tuple[TrustState, list[CapturedRepodata]]:
+    def _capture(self, specs: Sequence[str], prefix: Path) -> tuple[TrustState, list[CapturedRepodata]]:
         state = self.ctx.trust_store.refresh()
-        return state, ChannelReader(self.ctx).capture_all()
+        # The names a sharded channel's closure starts from: the requested packages and those installed.
+        roots = [n for n in map(spec_name, specs) if n] + installed_names(prefix)
+        return state, ChannelReader(self.ctx).capture_all(roots)
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
         if self.ctx.engine() == "conda":
@@ -371,7 +448,7 @@ class Planner:
         try:
             # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
             clean = check_specs(specs, allowed_channels=self._allowed_channels())
-            state, captured = self._capture()
+            state, captured = self._capture(clean, prefix)
             solver_specs = channel_urls_in(clean, self.ctx.channels)
             worker.send(engine.solve_request(solver_specs, [c.local() for c in captured], prefix=str(prefix)))
             parse_all(captured)  # the repodata is parsed here while the worker solves
@@ -424,7 +501,7 @@ class Planner:
         clean = validate_specs(specs, allowed_channels=self._allowed_channels())
         child = conda_engine.start(self._conda_call(clean, prefix))  # conda solves while we capture
         try:
-            state, captured = self._capture()
+            state, captured = self._capture(clean, prefix)
             parse_all(captured)
             dry = conda_engine.answer(child.result())
             result = self._conda_result(dry, clean, captured, prefix)
@@ -438,7 +515,7 @@ class Planner:
         clean = validate_specs(specs, allowed_channels=self._allowed_channels())
         solve = asyncio.ensure_future(conda_engine.solve_async(self._conda_call(clean, prefix)))
         try:
-            state, captured = await asyncio.to_thread(self._capture)
+            state, captured = await asyncio.to_thread(self._capture, clean, prefix)
             await asyncio.to_thread(parse_all, captured)
             dry = await solve
             result = await asyncio.to_thread(self._conda_result, dry, clean, captured, prefix)
@@ -566,7 +643,7 @@ class Planner:
             prefix=str(prefix),
             specs=tuple(specs),
             packages=tuple(packages),
-            repodata=tuple(c.digest() for c in captured),
+            repodata=tuple(d for c in captured for d in c.digests()),
             trust=state.to_json(),
             blocked=blocked,
             reasons=tuple(reasons),
