@@ -7,12 +7,15 @@ signatures (CEP 16 defines none; see jupyter_trust/plans/shards.py)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections import defaultdict
 from typing import Any
 
 import msgspec
 import pytest
+from channel_fixtures import make_signed_channel
+from test_server_install import call, wait_task
 
 from jupyter_trust.engine.base import EngineError
 from jupyter_trust.plans.install import PlanChanged
@@ -238,3 +241,44 @@ def test_a_server_asks_once_whether_a_channel_is_sharded(signed_channel):
 )
 def test_dependency_names_are_read_without_a_solver(spec, name):
     assert spec_name(spec) == name
+
+
+def test_a_token_protected_sharded_channel_gets_the_token_and_never_shows_it(tmp_path):
+    token = "tok-SENTINEL-0d4b8e2a6c"
+    channel = make_signed_channel(tmp_path, require_token=token)
+    try:
+        channel.environ = {**channel.environ, "CONDA_TOKEN_REPO_URL": channel.url + "/"}
+        sharded = Sharded(channel)
+        core = channel.core()
+        core.tokens().write(token)
+        plan = core.planner().plan(["trusty-app"], channel.prefix())
+        assert token not in json.dumps(plan.to_json())
+        asked = channel.server.request_log
+        assert f"/t/{token}{sharded.index_path}" in asked and f"/t/{token}{sharded.shard_path('trusty-lib')}" in asked
+        channel.server.set_override(sharded.shard_path("trusty-lib"), b"other bytes")
+        with pytest.raises(ChannelUnavailable) as info:
+            core.planner().plan(["trusty-app"], channel.prefix())
+        assert token not in str(info.value) and "does not match" in str(info.value)
+    finally:
+        channel.server.stop()
+
+
+async def test_a_sharded_plan_is_installed_over_rest_and_a_changed_shard_is_409(trust_server, jp_fetch):
+    sharded = Sharded(trust_server)
+    prefix = trust_server.prefix()
+    body = {"specs": ["trusty-app"], "prefix": str(prefix)}
+    plan, _ = await call(jp_fetch, "POST", "plans", body=body, expect=201)
+    assert [d["kind"] for d in plan["repodata"] if d["subdir"] == trust_server.built.subdir] == [
+        "shard-index",
+        "shard",
+        "shard",
+    ]
+    task, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"]}, expect=202)
+    done = await wait_task(jp_fetch, task["id"])
+    assert done["state"] == "succeeded" and sorted(done["result"]["linked"]) == [APP, LIB], done
+    again, _ = await call(
+        jp_fetch, "POST", "plans", body={**body, "prefix": str(trust_server.prefix("other"))}, expect=201
+    )
+    trust_server.server.set_override(sharded.shard_path("trusty-app"), packed({"packages": {}}))
+    error, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": again["id"]}, expect=409)
+    assert "changed since the plan was made" in json.dumps(error)
