@@ -262,13 +262,16 @@ class ChannelReader:
         limit = self.ctx.policy.repodata_max_bytes
         try:
             data = self.ctx.fetcher.get(self.url(url), max_bytes=limit)
-            return ShardIndex.parse(url, data, limit)
+            index = ShardIndex.parse(url, data, limit)
         except NotFound:
             if cache is not None:
                 cache.mark_absent(url)
             return None
         except FetchError as exc:
             raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
+        if index.subdir != subdir:
+            raise ChannelUnavailable(f"channel {channel} ({subdir}): its shard index is for subdir {index.subdir!r}")
+        return index
 
     def shard(self, index: ShardIndex, name: str) -> Shard:
         """The shard of ``name``, refused unless its bytes are the ones the index names."""
@@ -295,6 +298,15 @@ class ChannelReader:
         )
         limit = self.ctx.policy.repodata_max_bytes
         return CapturedRepodata(channel, subdir, index.url, digest, path, size, limit, kind="shard-index", shards=pins)
+
+    def capture_names(self, channel: str, subdir: str, names: Sequence[str]) -> CapturedRepodata | None:
+        """The records of ``names`` (and whatever else the document holds): only their shards where the subdir
+        is sharded, else the whole document."""
+        index = self.shard_index(channel, subdir)
+        if index is None:
+            return self.capture(channel, subdir)
+        wanted = sorted({n.lower() for n in names} & set(index.shards))
+        return self.sharded(channel, subdir, index, [self.shard(index, name) for name in wanted])
 
     def capture_all(self, roots: Sequence[str] = ()) -> list[CapturedRepodata]:
         """Every channel/subdir's repodata: sharded where the channel offers a shard index (then only the shards

@@ -21,6 +21,7 @@ import re
 import sys
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ _SECTIONS = ("packages", "packages.conda")
 _SPEC_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 #: the record fields CEP 16 stores as raw bytes where repodata.json has hex
 _DIGEST_FIELDS = ("sha256", "md5", "legacy_bz2_md5")
+#: shards downloaded at once (each is small: the round trips, not the bytes, are what a closure waits for)
+PARALLEL = 8
 
 
 class ShardError(FetchError):
@@ -196,21 +199,22 @@ def closure(
     indexes: Iterable[ShardIndex], roots: Iterable[str], fetch: Callable[[ShardIndex, str], Shard]
 ) -> dict[str, list[Shard]]:
     """Every shard a solve of ``roots`` can reach: the roots' shards, then their dependencies' shards, until no
-    new name appears. Keyed by index URL. A name no index holds is left out (the solver then says nothing provides
-    it). Constraints are not followed: they only restrict packages something else already pulls in."""
+    new name appears, each wave fetched :data:`PARALLEL` at a time. Keyed by index URL, in a stable order. A name
+    no index holds is left out (the solver then says nothing provides it). Constraints are not followed: they
+    only restrict packages something else already pulls in."""
     indexes = list(indexes)
     out: dict[str, list[Shard]] = {index.url: [] for index in indexes}
-    pending, seen = sorted({r.lower() for r in roots}), set()
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for index in indexes:
-            if name in index.shards:
-                shard = fetch(index, name)
+    seen: set[str] = set()
+    wave = {r.lower() for r in roots}
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        while wave:
+            seen |= wave
+            jobs = [(index, name) for name in sorted(wave) for index in indexes if name in index.shards]
+            wave = set()
+            for (index, _), shard in zip(jobs, pool.map(lambda job: fetch(*job), jobs), strict=True):
                 out[index.url].append(shard)
-                pending.extend(sorted(shard.depends() - seen))
+                wave |= shard.depends()
+            wave -= seen
     return out
 
 
