@@ -41,8 +41,9 @@ _SECTIONS = ("packages", "packages.conda")
 _SPEC_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 #: the record fields CEP 16 stores as raw bytes where repodata.json has hex
 _DIGEST_FIELDS = ("sha256", "md5", "legacy_bz2_md5")
-#: shards downloaded at once (each is small: the round trips, not the bytes, are what a closure waits for)
-PARALLEL = 8
+#: shards downloaded at once (each is small: the round trips, not the bytes, are what a closure waits for); more
+#: than a small server's listen backlog (Python's http.server: 5) stalls connects for a SYN retry, a second each
+PARALLEL = 4
 
 
 class ShardError(FetchError):
