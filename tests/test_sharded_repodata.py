@@ -303,3 +303,18 @@ def test_audit_reads_the_installed_packages_shards_only(sharded):
     assert {name: row["verdict"] for name, row in rows.items()} == {"trusty-app": "trusted", "trusty-lib": "trusted"}
     asked = [p for p, _ in channel.server.response_log[before:]]
     assert channel.repodata_path not in asked and sharded.shard_path("unsigned-extra") not in asked
+
+
+def test_packages_are_fetched_from_the_index_base_url(sharded):
+    channel = sharded.channel
+    noarch = channel.built.repodata_path.parent
+    for fn in (APP, LIB):
+        channel.server.set_override(f"/mirror/{fn}", (noarch / fn).read_bytes())
+    index = sharded.index()
+    index["info"]["base_url"] = "/mirror/"
+    sharded.serve(packed(index))
+    core, prefix = channel.core(), channel.prefix()
+    plan = core.planner().plan(["trusty-app"], prefix)
+    assert {p.url for p in plan.packages} == {f"{channel.url}/mirror/{fn}" for fn in (APP, LIB)}, plan.packages
+    assert not plan.blocked and sorted(core.installer().apply(plan).linked) == [APP, LIB]
+    assert sharded.asked(f"/mirror/{APP}") == [200]
