@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -155,6 +156,8 @@ class CapturedRepodata:
     #: sharded (CEP 16): the index's and each used shard's digest; ``path`` is the subset repodata.json built
     #: from exactly those shards (what is solved over and verified)
     shards: tuple[RepodataDigest, ...] = ()
+    #: sharded: names the closure reached that no shard index holds (what a failed solve may be missing)
+    unheld: tuple[str, ...] = ()
     _document: LazyRepodata | None = field(default=None, repr=False)
 
     @property
@@ -323,8 +326,11 @@ class ChannelReader:
                 if item is not None:
                     captured.append(item)
         if indexes:
-            used = closure([i for _, _, i in indexes], roots, self.shard)
-            captured += [self.sharded(channel, subdir, i, used[i.url]) for channel, subdir, i in indexes]
+            used, unheld = closure([i for _, _, i in indexes], roots, self.shard)
+            for channel, subdir, index in indexes:
+                captured.append(
+                    dataclasses.replace(self.sharded(channel, subdir, index, used[index.url]), unheld=unheld)
+                )
         if not captured:
             raise ChannelUnavailable("no channel repodata could be found: check the configured channels")
         return captured
@@ -466,7 +472,7 @@ class Planner:
             parse_all(captured)  # the repodata is parsed here while the worker solves
             result = worker.result()
         except engine.EngineError as exc:
-            raise self._engine_error(exc) from None
+            raise self._engine_error(exc, captured) from None
         finally:
             worker.cancel()
             if pool is not None:
@@ -480,11 +486,17 @@ class Planner:
             return await self._plan_conda_async(specs, prefix)
         return await asyncio.to_thread(self.plan, specs, prefix)
 
-    def _engine_error(self, exc: engine.EngineError) -> Exception:
+    def _engine_error(self, exc: engine.EngineError, captured: Sequence[CapturedRepodata] = ()) -> Exception:
         """A spec the solver could not parse is the caller's mistake (SpecError, a 400); anything else is an
-        engine failure. Either text is redacted of the token."""
+        engine failure, which names the packages a sharded channel's index does not hold (the likely cause).
+        Either text is redacted of the token."""
         message = self.ctx.redactor()(str(exc))
-        return SpecError(message) if isinstance(exc, engine.InvalidSpec) else engine.EngineError(message)
+        if isinstance(exc, engine.InvalidSpec):
+            return SpecError(message)
+        unheld = sorted({name for c in captured for name in c.unheld})
+        if unheld:
+            message += f" (not in the channel's shard index: {', '.join(unheld[:10])})"
+        return engine.EngineError(message)
 
     # -- the conda engine: conda solves, our capture is what gets verified ----------------------------
     def _conda_call(self, specs: list[str], prefix: Path) -> conda_engine.CondaCall:

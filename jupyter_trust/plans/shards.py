@@ -198,11 +198,11 @@ def _record(label: str, name: str, fn: object, record: object) -> dict[str, Any]
 
 def closure(
     indexes: Iterable[ShardIndex], roots: Iterable[str], fetch: Callable[[ShardIndex, str], Shard]
-) -> dict[str, list[Shard]]:
+) -> tuple[dict[str, list[Shard]], tuple[str, ...]]:
     """Every shard a solve of ``roots`` can reach: the roots' shards, then their dependencies' shards, until no
-    new name appears, each wave fetched :data:`PARALLEL` at a time. Keyed by index URL, in a stable order. A name
-    no index holds is left out (the solver then says nothing provides it). Constraints are not followed: they
-    only restrict packages something else already pulls in."""
+    new name appears, each wave fetched :data:`PARALLEL` at a time. Keyed by index URL, in a stable order; with
+    the names reached that no index holds (virtual packages, ``__*``, aside): the solver will find nothing that
+    provides them. Constraints are not followed: they only restrict packages something else already pulls in."""
     indexes = list(indexes)
     out: dict[str, list[Shard]] = {index.url: [] for index in indexes}
     seen: set[str] = set()
@@ -216,7 +216,8 @@ def closure(
                 out[index.url].append(shard)
                 wave |= shard.depends()
             wave -= seen
-    return out
+    unheld = sorted(n for n in seen if not n.startswith("__") and not any(n in index.shards for index in indexes))
+    return out, tuple(unheld)
 
 
 def subset_repodata(index: ShardIndex, subdir_url: str, shards: Iterable[Shard]) -> bytes:
