@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import sys
 from collections import defaultdict
 from typing import Any
 
 import msgspec
 import pytest
-from channel_fixtures import make_signed_channel
+from channel_fixtures import make_signed_channel, make_unsigned_channel
 from test_server_install import call, wait_task
 
 from jupyter_trust.engine.base import EngineError
@@ -318,3 +319,23 @@ def test_packages_are_fetched_from_the_index_base_url(sharded):
     assert {p.url for p in plan.packages} == {f"{channel.url}/mirror/{fn}" for fn in (APP, LIB)}, plan.packages
     assert not plan.blocked and sorted(core.installer().apply(plan).linked) == [APP, LIB]
     assert sharded.asked(f"/mirror/{APP}") == [200]
+
+
+def test_shards_written_by_rattlers_indexer_are_read(tmp_path):
+    """Interoperability: py-rattler's own indexer writes the shards (run in a child: rattler's runtime may crash
+    at interpreter exit); they carry no signatures, so the records are unsigned."""
+    channel = make_unsigned_channel(tmp_path)
+    try:
+        directory = channel.built.repodata_path.parent.parent
+        script = "import asyncio, os, sys\nfrom rattler.index import index_fs\n"
+        script += "asyncio.run(index_fs(sys.argv[1], write_shards=True, write_zst=False))\nos._exit(0)\n"
+        subprocess.run([sys.executable, "-c", script, str(directory)], check=True, timeout=120)
+        index_path = f"/channel/{channel.built.channel_name}/{channel.built.subdir}/{SHARD_INDEX}"
+        core, prefix = channel.core(unsigned="allow"), channel.prefix()
+        plan = core.planner().plan(["trusty-app"], prefix)
+        assert [d.kind for d in plan.repodata if d.subdir == channel.built.subdir] == ["shard-index", "shard", "shard"]
+        assert {p.verdict for p in plan.packages} == {"unsigned"} and not plan.blocked
+        assert [s for p, s in channel.server.response_log if p == index_path] == [200]
+        assert sorted(core.installer().apply(plan).linked) == [APP, LIB]
+    finally:
+        channel.server.stop()

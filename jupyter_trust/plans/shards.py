@@ -111,8 +111,9 @@ class ShardIndex:
             url=url,
             sha256=hashlib.sha256(data).hexdigest(),
             subdir=index.info.subdir,
-            base_url=_directory(urllib.parse.urljoin(url, index.info.base_url)),
-            shards_base_url=_directory(urllib.parse.urljoin(url, index.info.shards_base_url)),
+            # Relative to the index's directory; empty (as rattler's indexer writes it) is that directory.
+            base_url=_directory(urllib.parse.urljoin(url, index.info.base_url or "./")),
+            shards_base_url=_directory(urllib.parse.urljoin(url, index.info.shards_base_url or "./")),
             shards=index.shards,
         )
 
