@@ -170,7 +170,9 @@ def test_a_dependency_missing_from_the_index_is_a_clear_solve_error(sharded):
     [
         (b"not zstd", "not valid zstd data"),
         (compress(b"\x93\x01\x02\x03"), "not a CEP 16 shard index"),
-        (packed({"info": {"subdir": "linux-64"}, "shards": {"trusty-app": b"short"}}), "no 32-byte sha256"),
+        (packed({"info": {"subdir": "noarch"}, "shards": {"trusty-app": b"short"}}), "no 32-byte sha256"),
+        (packed({"info": {"subdir": "noarch"}, "shards": {"trusty-app": "ab" * 32}}), "not a CEP 16 shard index"),
+        (packed({"shards": {}}), "not a CEP 16 shard index"),
         (compress(msgspec.msgpack.encode({"info": {}, "shards": {}}))[:-4], "middle of a zstd frame|not valid zstd"),
     ],
 )
@@ -339,3 +341,17 @@ def test_shards_written_by_rattlers_indexer_are_read(tmp_path):
         assert sorted(core.installer().apply(plan).linked) == [APP, LIB]
     finally:
         channel.server.stop()
+
+
+def test_a_shard_the_index_names_but_the_channel_lacks_is_refused(sharded):
+    sharded.channel.server.set_override(sharded.shard_path("trusty-lib"), 404)
+    with pytest.raises(ChannelUnavailable, match="HTTP 404"):
+        sharded.channel.core().planner().plan(["trusty-app"], sharded.channel.prefix())
+
+
+def test_a_shard_that_decompresses_past_the_cap_is_refused(sharded):
+    documents = shard_documents(sharded.channel.repodata())
+    documents["trusty-lib"]["packages.conda"][LIB]["license"] = "x" * (2 << 20)
+    _reserve(sharded, "trusty-lib", documents["trusty-lib"])
+    with pytest.raises(ChannelUnavailable, match="decompresses to more than the 1048576-byte limit"):
+        sharded.channel.core(repodata_max_bytes=1 << 20).planner().plan(["trusty-app"], sharded.channel.prefix())
