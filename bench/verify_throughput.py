@@ -66,11 +66,10 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "trusted": ok, "other": b
 OURS = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from jupyter_trust.cct.jsonload import loads_strict, loads_strict_records
-from jupyter_trust.cct.verify import verify_records
-repodata = loads_strict_records(open(sys.argv[1], "rb").read(), max_bytes=1 << 30)
+from jupyter_trust.cct.jsonload import loads_strict
+from jupyter_trust.cct.verify import verify_repodata
 key_mgr = loads_strict(open(sys.argv[2], "rb").read())
-verdicts = verify_records(repodata, key_mgr, workers=2)
+verdicts = verify_repodata(open(sys.argv[1], "rb").read(), key_mgr, max_bytes=1 << 30, workers=2)
 trusted = sum(v.verdict == "trusted" for v in verdicts.values())
 print(json.dumps({"seconds": time.perf_counter() - t0, "trusted": trusted, "other": len(verdicts) - trusted}))
 """

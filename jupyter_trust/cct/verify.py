@@ -16,18 +16,23 @@ from typing import Any, Literal
 from .canonical import canonical, canonical_record
 from .crypto import ed25519_verify, openpgp_digest
 from .errors import FormatError, MetadataVerificationError, SignatureError, UnknownRoleError
-from .jsonload import StrictRecords
+from .jsonload import StrictRecords, loads_strict_records
 from .metadata import DelegatingMetadata, is_delegating, is_gpg_signature, is_hex64, is_raw_signature, is_signable
 
 Verdict = Literal["trusted", "untrusted", "unsigned"]
 _PARALLEL_MIN_RECORDS = 2000
+#: a repodata smaller than this (about 2,000 records) is verified in one process: a fork costs more
+_PARALLEL_MIN_BYTES = 1 << 20
 
 
 def _good_keys(signatures: Mapping[str, Any], authorized: frozenset[str], *, gpg: bool, data: bytes) -> set[str]:
-    """Authorized keys with a valid signature; malformed entries are skipped (CCT skips them too)."""
+    """Authorized keys with a valid signature; malformed entries are skipped (CCT skips them too).
+
+    ``authorized`` holds only 64-hex keys (both callers check them), so a key found in it is one.
+    """
     good: set[str] = set()
     for pubkey, sig in signatures.items():
-        if pubkey not in authorized or not is_hex64(pubkey):
+        if pubkey not in authorized:
             continue
         if gpg:
             if not is_gpg_signature(sig):
@@ -198,24 +203,22 @@ def _verdict(fn: str, record: Any, entry: Any, keys: frozenset[str], threshold: 
     )
 
 
-def _forked(names: list[str], work: Callable[[list[str]], dict[str, RecordVerdict]]) -> dict[str, RecordVerdict]:
-    """Verify the second half in a forked child while this process does the first (both cores, one fork).
+def _forked(work: Callable[[int], tuple[dict[str, RecordVerdict], list[str]]]) -> dict[str, RecordVerdict]:
+    """``work(0)`` here and ``work(1)`` in a forked child, on both cores; the union of their verdicts.
 
-    The child inherits the parsed repodata (copy-on-write) and sends back only the verdicts that are not
-    "trusted", so almost nothing crosses the pipe.
+    ``work(part)`` judges its half and returns those verdicts and the names of the other half. The child
+    sends back only the verdicts that are not "trusted", so almost nothing crosses the pipe.
     """
     import gc
     import pickle
 
-    half = len(names) // 2
-    mine, theirs = names[:half], names[half:]
     read_fd, write_fd = os.pipe()
-    gc.freeze()  # collections would walk (and so copy) every page of the shared document in both processes
+    gc.freeze()  # collections would walk (and so copy) every page the two processes share
     pid = os.fork()
     if pid == 0:  # child
         try:
             os.close(read_fd)
-            result = work(theirs)
+            result, _ = work(1)
             odd = {fn: (v.verdict, v.reason) for fn, v in result.items() if v.verdict != "trusted"}
             with os.fdopen(write_fd, "wb") as out:
                 out.write(pickle.dumps(odd))
@@ -223,18 +226,69 @@ def _forked(names: list[str], work: Callable[[list[str]], dict[str, RecordVerdic
             os._exit(0)
     os.close(write_fd)
     try:
-        results = work(mine)
+        results, theirs = work(0)
     finally:
         gc.unfreeze()
-    with os.fdopen(read_fd, "rb") as inp:
-        payload = inp.read()
-    os.waitpid(pid, 0)
+        # also when work(0) raised: the child (which met the same error) is reaped, not left a zombie
+        with os.fdopen(read_fd, "rb") as inp:
+            payload = inp.read()
+        os.waitpid(pid, 0)
     if not payload:
         raise RuntimeError("the verification worker failed")
     odd = pickle.loads(payload)  # noqa: S301 - our own forked child
     for fn in theirs:
         results[fn] = RecordVerdict(*odd[fn]) if fn in odd else TRUSTED
     return results
+
+
+Judge = Callable[[str], RecordVerdict]
+
+
+def _judge(
+    repodata: Mapping[str, Any] | StrictRecords,
+    key_mgr: Mapping[str, Any] | None,
+    filenames: Iterable[str] | None,
+    unverifiable: str | None,
+) -> tuple[dict[str, RecordVerdict], list[str], Judge]:
+    """The verdicts decided without a record (names not in the repodata), the names still to judge, and
+    the judge of one of them."""
+    if isinstance(repodata, StrictRecords):
+        document, defect, float_free = repodata.document, repodata.defect, not repodata.floats
+    else:
+        document, defect, float_free = repodata, None, False
+    table = _record_table(document)
+    names = list(table) if filenames is None else list(filenames)
+    delegation = _pkg_delegation(key_mgr) if unverifiable is None else unverifiable
+    sigs = document.get("signatures", _ABSENT)
+    results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in names if fn not in table}
+    names = [fn for fn in names if fn in table]
+    if sigs is not _ABSENT and type(sigs) is not dict:
+        # conda-content-trust: null and numbers raise TypeError in conda's hook; a list or string is searched
+        # as a sequence. Refused here in every case.
+        refused = RecordVerdict("untrusted", f"the repodata 'signatures' is {_entry_shape(sigs)}, not an object")
+        return results, names, lambda fn: refused
+    channel_unsigned = RecordVerdict("unsigned", "no signatures found for this channel (repodata is not signed)")
+
+    keys, threshold = delegation if not isinstance(delegation, str) else (frozenset(), 0)
+
+    def judge(fn: str) -> RecordVerdict:
+        reason = defect(fn) if defect is not None else None
+        if reason is not None:
+            return RecordVerdict("untrusted", f"{fn} cannot be used: {reason}")
+        if sigs is _ABSENT:
+            return channel_unsigned
+        entry = sigs.get(fn, _ABSENT)  # type: ignore[attr-defined]
+        if entry is _ABSENT:
+            return RecordVerdict("unsigned", f"no signatures found for {fn}")
+        if isinstance(delegation, str):
+            return RecordVerdict("untrusted", f"{fn} is signed, but no signature can be verified: {delegation}")
+        return _verdict(fn, table[fn], entry, keys, threshold, float_free)
+
+    return results, names, judge
+
+
+def _parallel(workers: int) -> bool:
+    return min(workers, os.cpu_count() or 1) > 1 and hasattr(os, "fork")
 
 
 def verify_records(
@@ -255,44 +309,38 @@ def verify_records(
     :func:`~jupyter_trust.cct.jsonload.loads_strict_records` refuses (untrusted) the records it found
     defective. Nothing about one record's data ever raises.
     """
-    if isinstance(repodata, StrictRecords):
-        document, defect, float_free = repodata.document, repodata.defect, not repodata.floats
+    results, names, judge = _judge(repodata, key_mgr, filenames, unverifiable)
+    if _parallel(workers) and len(names) >= _PARALLEL_MIN_RECORDS:
+        halves = names[: len(names) // 2], names[len(names) // 2 :]
+        results.update(_forked(lambda part: ({fn: judge(fn) for fn in halves[part]}, halves[1 - part])))
     else:
-        document, defect, float_free = repodata, None, False
-    table = _record_table(document)
-    names = list(table) if filenames is None else list(filenames)
-    delegation = _pkg_delegation(key_mgr) if unverifiable is None else unverifiable
-    sigs = document.get("signatures", _ABSENT)
-    results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in names if fn not in table}
-    names = [fn for fn in names if fn in table]
-    if sigs is not _ABSENT and type(sigs) is not dict:
-        # conda-content-trust: null and numbers raise TypeError in conda's hook; a list or string is searched
-        # as a sequence. Refused here in every case.
-        reason = f"the repodata 'signatures' is {_entry_shape(sigs)}, not an object"
-        return {**results, **{fn: RecordVerdict("untrusted", reason) for fn in names}}
-    channel_unsigned = RecordVerdict("unsigned", "no signatures found for this channel (repodata is not signed)")
-
-    keys, threshold = delegation if not isinstance(delegation, str) else (frozenset(), 0)
-
-    def judge(fn: str) -> RecordVerdict:
-        reason = defect(fn) if defect is not None else None
-        if reason is not None:
-            return RecordVerdict("untrusted", f"{fn} cannot be used: {reason}")
-        if sigs is _ABSENT:
-            return channel_unsigned
-        entry = sigs.get(fn, _ABSENT)  # type: ignore[attr-defined]
-        if entry is _ABSENT:
-            return RecordVerdict("unsigned", f"no signatures found for {fn}")
-        if isinstance(delegation, str):
-            return RecordVerdict("untrusted", f"{fn} is signed, but no signature can be verified: {delegation}")
-        return _verdict(fn, table[fn], entry, keys, threshold, float_free)
-
-    def work(part: list[str]) -> dict[str, RecordVerdict]:
-        return {fn: judge(fn) for fn in part}
-
-    workers = min(workers, os.cpu_count() or 1)
-    if workers > 1 and len(names) >= _PARALLEL_MIN_RECORDS and hasattr(os, "fork"):
-        results.update(_forked(names, work))
-    else:
-        results.update(work(names))
+        results.update({fn: judge(fn) for fn in names})
     return results
+
+
+def verify_repodata(
+    data: bytes,
+    key_mgr: Mapping[str, Any] | None,
+    *,
+    max_bytes: int,
+    workers: int = 1,
+    unverifiable: str | None = None,
+) -> dict[str, RecordVerdict]:
+    """:func:`verify_records` of :func:`~jupyter_trust.cct.jsonload.loads_strict_records` ``(data)``.
+
+    With ``workers`` > 1 the process forks *before* parsing, and each process parses the bytes itself
+    (same bytes, same parser: the same document) and judges its half of the records. Parsing twice costs
+    less than sharing one parsed document across a fork: every page of it the child touches (reference
+    counts) would be copied, in both processes. Raises :class:`FormatError` / :class:`NotJSON` (from both
+    processes alike) for a document refused as a whole.
+    """
+    if not (_parallel(workers) and len(data) >= _PARALLEL_MIN_BYTES):
+        return verify_records(loads_strict_records(data, max_bytes=max_bytes), key_mgr, unverifiable=unverifiable)
+
+    def work(part: int) -> tuple[dict[str, RecordVerdict], list[str]]:
+        results, names, judge = _judge(loads_strict_records(data, max_bytes=max_bytes), key_mgr, None, unverifiable)
+        halves = names[: len(names) // 2], names[len(names) // 2 :]
+        mine = {fn: judge(fn) for fn in halves[part]}
+        return ({**results, **mine} if part == 0 else mine), halves[1 - part]
+
+    return _forked(work)
