@@ -9,11 +9,10 @@ alternately, each ``--runs`` times:
 * reference — per record, what conda-content-trust does: ``copy.deepcopy(record)``,
   ``json.dumps(record, indent=2, sort_keys=True).encode()``, build the ``cryptography`` Ed25519 public key,
   verify; the repodata is parsed with ``json.load``;
-* jupyter_trust — what ``jupyter conda-trust verify`` does: ``verify_repodata(..., workers=2)``: one fork
-  before parsing, then each process parses the bytes itself with ``loads_strict_records`` (duplicate-key/NaN
-  checks while parsing; a defect refuses only its record) and judges its half of the records (libsodium;
-  each checks its records' nesting; orjson renders the canonical bytes where provably identical to
-  json.dumps's).
+* jupyter_trust — what ``jupyter conda-trust verify`` does: ``verify_repodata(..., workers=2)``:
+  ``loads_strict_records`` (duplicate-key/NaN checks while parsing; a defect refuses only its record), then
+  the records split over both cores with one fork (libsodium; each core checks its records' nesting; orjson
+  renders the canonical bytes where provably identical to json.dumps's).
 
 Prints each run's figures (wall time per record, and the CPU seconds of the whole process tree: on a busy
 machine the wall-time ratio falls below the CPU-time ratio times the cores jupyter_trust gets), then µs/record

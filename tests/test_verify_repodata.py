@@ -1,8 +1,8 @@
-"""verify_repodata: parse and verify a repodata file, split over two processes that each parse the bytes.
+"""verify_repodata: parse a repodata file and verify its records, split over two processes.
 
-Whatever the split, the verdicts must be exactly those of one process parsing once
-(``verify_records(loads_strict_records(data))``), and a document refused as a whole must raise the same
-error and leave no worker process behind.
+Whatever the split, the verdicts must be exactly those of one process
+(``verify_records(loads_strict_records(data))``), a document refused as a whole must raise the same
+error, and no worker process may be left behind.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from jupyter_trust.cct.jsonload import loads_strict_records
 from jupyter_trust.cct.signing import build_key_mgr, generate_keypair, sign_raw, sign_repodata
 from jupyter_trust.cct.verify import verify_records, verify_repodata
 
-RECORDS = 3200  # about 2 MB signed, 1.1 MB unsigned: above the size from which verification is split over two processes
+RECORDS = 3200  # more than the records from which verification is split over two processes
 MAX = 1 << 26
 HOLE = '"@@HOLE@@"'
 
@@ -65,7 +65,7 @@ def key_mgr(keys) -> dict:
 
 def _both(data: bytes, key_mgr: dict | None, **kwargs) -> dict:
     """The split verdicts, after checking them against one process parsing once."""
-    assert len(data) >= verify_module._PARALLEL_MIN_BYTES
+    assert data.count(b'"name"') >= verify_module._PARALLEL_MIN_RECORDS
     serial = verify_records(loads_strict_records(data, max_bytes=MAX), key_mgr, **kwargs)
     split = verify_repodata(data, key_mgr, max_bytes=MAX, workers=2, **kwargs)
     assert split == serial
