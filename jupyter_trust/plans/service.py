@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -20,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..cct.canonical import is_float_free
 from ..cct.errors import CCTError
-from ..cct.jsonload import StrictRecords, loads_repodata, loads_strict, loads_strict_records
-from ..cct.verify import RecordVerdict, verify_records
+from ..cct.jsonload import loads_strict
+from ..cct.verify import NOT_FOUND, RecordVerdict, verify_records
 from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
 from ..engine import conda_engine
@@ -34,11 +34,27 @@ from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
 from .attestations import attach_attestations, attestation_reasons
+from .lazy_repodata import LazyRepodata, RepodataFile
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
+from .shards import (
+    SHARD_INDEX,
+    Shard,
+    ShardIndex,
+    ShardMismatch,
+    closure,
+    installed_names,
+    parse_shard,
+    spec_name,
+    subset_repodata,
+)
 from .specs import SpecError, check_specs, spec_names, validate_specs
+from .spool import Spool
+from .zst import ZstdSink
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
+#: a subdir's repodata, in the order asked for: compressed first (a fraction of the bytes to download)
+REPODATA_KINDS = ("repodata.json.zst", "repodata.json")
 #: a stored plan: a few hundred package records and the trust summary; nothing legitimate is bigger or deeper
 PLAN_MAX_BYTES = 16 << 20
 PLAN_MAX_DEPTH = 16
@@ -50,6 +66,10 @@ class PlanError(Exception):
 
 class ChannelUnavailable(PlanError):
     """A channel's repodata could not be downloaded."""
+
+
+class ShardChanged(ChannelUnavailable):
+    """A shard's bytes differ from the sha256 its index names (at apply: from what the plan pinned)."""
 
 
 class EngineUnavailable(PlanError):
@@ -120,52 +140,49 @@ class PlanContext:
 
 @dataclass
 class CapturedRepodata:
-    """One channel/subdir's repodata as downloaded: exact bytes (on disk), digest, strictly parsed document.
-
-    The document is parsed on first use, so the solver (which reads the file itself) can already run.
-    """
+    """One channel/subdir's repodata as downloaded: exact bytes (on disk, content-addressed), digest, and the
+    document read lazily from a memory map of that file (only the records a plan links are ever parsed)."""
 
     channel: str
     subdir: str
     url: str
     sha256: str
     path: Path
-    data: bytes = field(repr=False)
+    size: int
     max_bytes: int
-    _document: Mapping[str, Any] | None = field(default=None, repr=False)
-    _exact: StrictRecords | None = field(default=None, repr=False)
+    #: what was downloaded: ``repodata.json``, or ``repodata.json.zst`` (then ``sha256`` and ``path`` are the
+    #: decompressed JSON's: the bytes verified and solved over)
+    kind: str = "repodata.json"
+    #: sharded (CEP 16): the index's and each used shard's digest; ``path`` is the subset repodata.json built
+    #: from exactly those shards (what is solved over and verified)
+    shards: tuple[RepodataDigest, ...] = ()
+    #: sharded: names the closure reached that no shard index holds (what a failed solve may be missing)
+    unheld: tuple[str, ...] = ()
+    _document: LazyRepodata | None = field(default=None, repr=False)
 
     @property
-    def document(self) -> Mapping[str, Any]:
+    def document(self) -> LazyRepodata:
         if self._document is None:
-            where = f"channel {self.channel} ({self.subdir})"
             try:
-                document = loads_repodata(self.data, max_bytes=self.max_bytes)
-            except CCTError as exc:
-                raise PlanError(f"{where} has unusable repodata: {exc}") from None
-            if not isinstance(document, dict):
-                raise PlanError(f"{where} has unusable repodata: not an object")
-            self._document = document
+                self._document = LazyRepodata(RepodataFile(self.path))
+            except OSError as exc:
+                where = f"channel {self.channel} ({self.subdir})"
+                raise PlanError(f"{where}: the captured repodata could not be read: {exc.strerror or exc}") from None
         return self._document
 
-    def exact(self) -> StrictRecords:
-        """The bytes parsed as conda parses them (Python's json; orjson reads integers beyond 64 bits as
-        floats, which would change a record's canonical bytes), with the strict per-record checks."""
-        if self._exact is None:
-            try:
-                self._exact = loads_strict_records(self.data, max_bytes=self.max_bytes)
-            except CCTError as exc:
-                raise PlanError(f"channel {self.channel} ({self.subdir}) has unusable repodata: {exc}") from None
-        return self._exact
-
     def digest(self) -> RepodataDigest:
-        return RepodataDigest(self.channel, self.subdir, self.url, self.sha256)
+        return RepodataDigest(self.channel, self.subdir, self.url, self.sha256, self.kind)
+
+    def digests(self) -> tuple[RepodataDigest, ...]:
+        """What a plan pins for this capture: the document's digest, or the shard index's and each shard's."""
+        return self.shards or (self.digest(),)
 
     def local(self) -> engine.LocalRepodata:
         return engine.LocalRepodata(self.channel, self.subdir, str(self.path))
 
 
 def parse_all(captured: Sequence[CapturedRepodata]) -> None:
+    """Map every capture (its records are found and parsed only once a plan knows which it links)."""
     for item in captured:
         _ = item.document
 
@@ -183,52 +200,137 @@ class ChannelReader:
         return authenticated_url(url, self.ctx.token(), repo_url=self.ctx.repo_url)
 
     def capture(self, channel: str, subdir: str) -> CapturedRepodata | None:
-        url = f"{channel.rstrip('/')}/{subdir}/repodata.json"
+        """The subdir's repodata: ``repodata.json.zst`` where the channel offers it, else ``repodata.json``."""
+        cache = self.ctx.repodata_cache
+        for kind in REPODATA_KINDS:
+            url = f"{channel.rstrip('/')}/{subdir}/{kind}"
+            optional = kind != REPODATA_KINDS[-1]
+            if optional and cache is not None and cache.known_absent(url):
+                continue  # a server asks once whether a channel offers the compressed form
+            try:
+                return self._capture(channel, subdir, kind)
+            except NotFound:
+                if optional and cache is not None:
+                    cache.mark_absent(url)
+        return None
+
+    def _capture(self, channel: str, subdir: str, kind: str) -> CapturedRepodata:
+        url = f"{channel.rstrip('/')}/{subdir}/{kind}"
         limit = self.ctx.policy.repodata_max_bytes
         cache = self.ctx.repodata_cache
         cached = cache.get(url) if cache is not None else None
         if cached is not None and (cached.captured.max_bytes != limit or not cached.captured.path.is_file()):
             cached = None
-        try:
-            fetched = self._fetch(url, limit, cached)
-        except NotFound:
-            return None
-        except FetchError as exc:
-            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
-        if fetched is None:
-            assert cached is not None
-            return cached.captured
-        captured = self._keep(channel, subdir, url, fetched.data, limit)
+        with Spool(self.dir, f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}") as spool:
+            sink = ZstdSink(spool, limit, url) if kind.endswith(".zst") else spool
+            try:
+                fetched = self._fetch(url, limit, cached, sink)
+            except NotFound:
+                raise  # the caller tries the next kind
+            except FetchError as exc:
+                raise ChannelUnavailable(
+                    self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")
+                ) from None
+            if fetched is None:
+                assert cached is not None
+                return cached.captured
+            # Content-addressed, and the solver's reading of it must match the verified bytes record by
+            # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
+            digest, path, size = spool.keep()
+        captured = CapturedRepodata(channel, subdir, url, digest, path, size, limit, kind=kind)
         if cache is not None:
             cache.put(url, captured, fetched)
         return captured
 
-    def _fetch(self, url: str, limit: int, cached: CachedCapture | None) -> Fetched | None:
-        """The repodata, or None when the channel answers 304 to the cached capture's validators."""
+    def _fetch(self, url: str, limit: int, cached: CachedCapture | None, sink: Spool | ZstdSink) -> Fetched | None:
+        """The repodata (streamed into ``sink``), or None when the channel answers 304 to the cached
+        capture's validators."""
         try:
-            return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=cached.validators if cached else None)
+            since = cached.validators if cached else None
+            fetched = self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=since, sink=sink.write)
         except NotModified:
             if cached is not None:
                 return None
-        return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit)  # a 304 we did not ask for
+            sink.reset()
+            fetched = self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, sink=sink.write)  # a 304 not asked for
+        sink.finish()
+        return fetched
 
-    def _keep(self, channel: str, subdir: str, url: str, data: bytes, limit: int) -> CapturedRepodata:
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.dir / f"{digest}.json"
-        if not path.is_file() or path.stat().st_size != len(data):
-            # Content-addressed, and the solver's reading of it must match the verified bytes record by
-            # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
-            with writing(f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}"):
-                atomic_write(path, data, durable=False)
-        return CapturedRepodata(channel, subdir, url, digest, path, data, limit)
+    def shard_index(self, channel: str, subdir: str) -> ShardIndex | None:
+        """The subdir's CEP 16 shard index, or None when the channel serves none (404)."""
+        url = f"{channel.rstrip('/')}/{subdir}/{SHARD_INDEX}"
+        cache = self.ctx.repodata_cache
+        if cache is not None and cache.known_absent(url):
+            return None
+        limit = self.ctx.policy.repodata_max_bytes
+        try:
+            data = self.ctx.fetcher.get(self.url(url), max_bytes=limit)
+            index = ShardIndex.parse(url, data, limit)
+        except NotFound:
+            if cache is not None:
+                cache.mark_absent(url)
+            return None
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
+        if index.subdir != subdir:
+            raise ChannelUnavailable(f"channel {channel} ({subdir}): its shard index is for subdir {index.subdir!r}")
+        return index
 
-    def capture_all(self) -> list[CapturedRepodata]:
+    def shard(self, index: ShardIndex, name: str) -> Shard:
+        """The shard of ``name``, refused unless its bytes are the ones the index names."""
+        limit = self.ctx.policy.repodata_max_bytes
+        try:
+            data = self.ctx.fetcher.get(self.url(index.shard_url(name)), max_bytes=limit)
+            return parse_shard(index, name, data, limit)
+        except ShardMismatch as exc:
+            raise ShardChanged(self.redact(f"channel {index.url}: {exc}")) from None
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {index.url} could not be read: {exc}")) from None
+
+    def sharded(self, channel: str, subdir: str, index: ShardIndex, shards: Sequence[Shard]) -> CapturedRepodata:
+        """A capture of exactly ``shards``: the subset repodata.json they make, pinned by their digests."""
+        try:
+            data = subset_repodata(index, f"{channel.rstrip('/')}/{subdir}", shards)
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}): {exc}")) from None
+        with Spool(self.dir, f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}") as spool:
+            spool.write(data)
+            digest, path, size = spool.keep()
+        pins = (RepodataDigest(channel, subdir, index.url, index.sha256, "shard-index"),) + tuple(
+            RepodataDigest(channel, subdir, s.url, s.sha256, "shard") for s in sorted(shards, key=lambda s: s.name)
+        )
+        limit = self.ctx.policy.repodata_max_bytes
+        return CapturedRepodata(channel, subdir, index.url, digest, path, size, limit, kind="shard-index", shards=pins)
+
+    def capture_names(self, channel: str, subdir: str, names: Sequence[str]) -> CapturedRepodata | None:
+        """The records of ``names`` (and whatever else the document holds): only their shards where the subdir
+        is sharded, else the whole document."""
+        index = self.shard_index(channel, subdir)
+        if index is None:
+            return self.capture(channel, subdir)
+        wanted = sorted({n.lower() for n in names} & set(index.shards))
+        return self.sharded(channel, subdir, index, [self.shard(index, name) for name in wanted])
+
+    def capture_all(self, roots: Sequence[str] = ()) -> list[CapturedRepodata]:
+        """Every channel/subdir's repodata: sharded where the channel offers a shard index (then only the shards
+        a solve of ``roots`` can reach), else the whole document."""
         captured = []
+        indexes: list[tuple[str, str, ShardIndex]] = []
         for _name, channel in self.ctx.channels:
             for subdir in self.ctx.platform_subdirs:
+                index = self.shard_index(channel, subdir)
+                if index is not None:
+                    indexes.append((channel, subdir, index))
+                    continue
                 item = self.capture(channel, subdir)
                 if item is not None:
                     captured.append(item)
+        if indexes:
+            used, unheld = closure([i for _, _, i in indexes], roots, self.shard)
+            for channel, subdir, index in indexes:
+                captured.append(
+                    dataclasses.replace(self.sharded(channel, subdir, index, used[index.url]), unheld=unheld)
+                )
         if not captured:
             raise ChannelUnavailable("no channel repodata could be found: check the configured channels")
         return captured
@@ -273,17 +375,11 @@ def verdicts_for(
         names = wanted.get((cap.channel, cap.subdir), [])
         if not names:
             continue
-        document: Mapping[str, Any] | StrictRecords = cap.document
-        if not all(is_float_free(record) for record in _records(cap.document, names)):
-            document = cap.exact()  # a float in orjson's reading may have been a big integer in the file
-        for fn, verdict in verify_records(document, key_mgr, names, unverifiable=unverifiable).items():
+        # The lazy document parses each linked record with Python's json, as conda does (big integers stay
+        # integers), and strictly: a defect refuses that record only.
+        for fn, verdict in verify_records(cap.document, key_mgr, names, unverifiable=unverifiable).items():
             out[(cap.channel, cap.subdir, fn)] = verdict
     return out
-
-
-def _records(repodata: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
-    sections = [repodata.get("packages"), repodata.get("packages.conda")]
-    return [s[fn] for s in sections if isinstance(s, dict) for fn in names if fn in s]
 
 
 def _expected_fn(record: Mapping[str, Any]) -> bool:
@@ -298,8 +394,19 @@ _PINNED_LISTS = ("depends", "constrains")
 
 def _verified_record(repodata: Mapping[str, Any], fn: str) -> Mapping[str, Any] | None:
     section = "packages.conda" if fn.endswith(".conda") else "packages"
-    record = (repodata.get(section) or {}).get(fn)
+    try:
+        record = (repodata.get(section) or {}).get(fn)
+    except CCTError:
+        return None  # a defective record: its verdict already says why
     return record if isinstance(record, dict) else None
+
+
+def _unfound(verdict: RecordVerdict | None) -> RecordVerdict:
+    """A record the verified repodata does not yield: an untrusted verdict keeps its own reason (missing, or
+    which defect made it unusable)."""
+    if verdict is not None and verdict.verdict == "untrusted":
+        return verdict
+    return RecordVerdict("untrusted", NOT_FOUND)
 
 
 def _same_record(solved: Mapping[str, Any], repodata: Mapping[str, Any], fn: str) -> bool:
@@ -342,9 +449,11 @@ class Planner:
     def _allowed_channels(self) -> list[str]:
         return [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
 
-    def _capture(self) -> tuple[TrustState, list[CapturedRepodata]]:
+    def _capture(self, specs: Sequence[str], prefix: Path) -> tuple[TrustState, list[CapturedRepodata]]:
         state = self.ctx.trust_store.refresh()
-        return state, ChannelReader(self.ctx).capture_all()
+        # The names a sharded channel's closure starts from: the requested packages and those installed.
+        roots = [n for n in map(spec_name, specs) if n] + installed_names(prefix)
+        return state, ChannelReader(self.ctx).capture_all(roots)
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
         if self.ctx.engine() == "conda":
@@ -353,20 +462,22 @@ class Planner:
         # interpreter and rattler load while the trust chain and repodata arrive.
         pool = self.ctx.workers
         worker = pool.take() if pool is not None else engine.Solving()
+        captured: list[CapturedRepodata] = []
         try:
             # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
             clean = check_specs(specs, allowed_channels=self._allowed_channels())
-            state, captured = self._capture()
+            state, captured = self._capture(clean, prefix)
             solver_specs = channel_urls_in(clean, self.ctx.channels)
             worker.send(engine.solve_request(solver_specs, [c.local() for c in captured], prefix=str(prefix)))
             parse_all(captured)  # the repodata is parsed here while the worker solves
             result = worker.result()
         except engine.EngineError as exc:
-            raise self._engine_error(exc) from None
+            raise self._engine_error(exc, captured) from None
         finally:
             worker.cancel()
             if pool is not None:
-                pool.replenish()  # the next spare starts once this solve is over, not competing with it
+                # The next spare starts once this solve is over, not competing with it, and reads ahead.
+                pool.replenish([c.local() for c in captured])
         return self._finish(clean, prefix, state, captured, result)
 
     async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
@@ -375,11 +486,17 @@ class Planner:
             return await self._plan_conda_async(specs, prefix)
         return await asyncio.to_thread(self.plan, specs, prefix)
 
-    def _engine_error(self, exc: engine.EngineError) -> Exception:
+    def _engine_error(self, exc: engine.EngineError, captured: Sequence[CapturedRepodata] = ()) -> Exception:
         """A spec the solver could not parse is the caller's mistake (SpecError, a 400); anything else is an
-        engine failure. Either text is redacted of the token."""
+        engine failure, which names the packages a sharded channel's index does not hold (the likely cause).
+        Either text is redacted of the token."""
         message = self.ctx.redactor()(str(exc))
-        return SpecError(message) if isinstance(exc, engine.InvalidSpec) else engine.EngineError(message)
+        if isinstance(exc, engine.InvalidSpec):
+            return SpecError(message)
+        unheld = sorted({name for c in captured for name in c.unheld})
+        if unheld:
+            message += f" (not in the channel's shard index: {', '.join(unheld[:10])})"
+        return engine.EngineError(message)
 
     # -- the conda engine: conda solves, our capture is what gets verified ----------------------------
     def _conda_call(self, specs: list[str], prefix: Path) -> conda_engine.CondaCall:
@@ -408,7 +525,7 @@ class Planner:
         clean = validate_specs(specs, allowed_channels=self._allowed_channels())
         child = conda_engine.start(self._conda_call(clean, prefix))  # conda solves while we capture
         try:
-            state, captured = self._capture()
+            state, captured = self._capture(clean, prefix)
             parse_all(captured)
             dry = conda_engine.answer(child.result())
             result = self._conda_result(dry, clean, captured, prefix)
@@ -422,7 +539,7 @@ class Planner:
         clean = validate_specs(specs, allowed_channels=self._allowed_channels())
         solve = asyncio.ensure_future(conda_engine.solve_async(self._conda_call(clean, prefix)))
         try:
-            state, captured = await asyncio.to_thread(self._capture)
+            state, captured = await asyncio.to_thread(self._capture, clean, prefix)
             await asyncio.to_thread(parse_all, captured)
             dry = await solve
             result = await asyncio.to_thread(self._conda_result, dry, clean, captured, prefix)
@@ -480,7 +597,7 @@ class Planner:
             elif not record.get("sha256") or not isinstance(record.get("size"), int):
                 verdict = RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
             elif verdict is None or _verified_record(by_channel[(channel, subdir)].document, str(record["fn"])) is None:
-                verdict = RecordVerdict("untrusted", "the record was not found in the verified repodata")
+                verdict = _unfound(verdict)
             elif not _same_record(record, by_channel[(channel, subdir)].document, str(record["fn"])):
                 verdict = RecordVerdict(
                     "untrusted", "the solver's record differs from the verified record (name, build, sha256 or size)"
@@ -550,7 +667,7 @@ class Planner:
             prefix=str(prefix),
             specs=tuple(specs),
             packages=tuple(packages),
-            repodata=tuple(c.digest() for c in captured),
+            repodata=tuple(d for c in captured for d in c.digests()),
             trust=state.to_json(),
             blocked=blocked,
             reasons=tuple(reasons),
