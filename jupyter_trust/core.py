@@ -27,6 +27,7 @@ from .conda.envs import (
 )
 from .conda.tokens import TokenStore, repo_url
 from .errors import InvalidInput
+from .fetch import Fetcher
 from .fsutil import ensure_private_dir, writing
 from .paths import jupyter_data_dir, trust_cache_dir
 from .policy import Policy
@@ -119,14 +120,22 @@ class Core:
     def anchor(self) -> Anchor:
         return discover_anchor(self.policy.trust_root, environ=self.environ, conda_dirs=self.conda_trust_dirs())
 
-    def trust_store(self, config: CondaConfig | None = None) -> TrustStore:
+    def fetcher(self, config: CondaConfig | None = None, *, until: float | None = None) -> Fetcher:
+        """A client for one operation: conda's proxies and connect/read timeouts, the policy's minimum rate;
+        ``until`` (``time.monotonic()``) ends the whole operation."""
+        config = config or self.config()
+        return config.fetcher(
+            timeout=float(self.policy.download_timeout_secs), min_rate=float(self.policy.download_min_rate), until=until
+        )
+
+    def trust_store(self, config: CondaConfig | None = None, *, fetcher: Fetcher | None = None) -> TrustStore:
         config = config or self.config()
         url = config.signing_metadata_url_base.value
         return TrustStore(
             metadata_url=url.rstrip("/") if isinstance(url, str) and url else None,
             anchor=self.anchor(),
             cache_dir=trust_cache_dir(self.environ),
-            fetcher=config.fetcher(),
+            fetcher=fetcher or self.fetcher(config),
         )
 
     # -- environments --------------------------------------------------------------------------
@@ -170,13 +179,15 @@ class Core:
         if self.policy.allowed_channels:
             allowed = set(self.policy.allowed_channels)
             channels = [(name, url) for name, url in channels if name in allowed or url in allowed]
+        # One client for the whole plan or install: a host that timed out is not asked again.
+        fetcher = self.fetcher(config)
         return PlanContext(
             policy=self.policy,
             channels=channels,
-            trust_store=self.trust_store(config),
+            trust_store=self.trust_store(config, fetcher=fetcher),
             token=store.read,
             repo_url=repo_url(self.environ),
-            fetcher=config.fetcher(),
+            fetcher=fetcher,
             work_dir=self.private_work_dir(),
             repodata_cache=self._serving[0] if self._serving else None,
             workers=self._serving[1] if self._serving else None,

@@ -107,6 +107,10 @@ DEFAULTS: dict[str, Any] = {
     # capture is streamed to disk and only linked records are parsed):
     # about four times the 300,000-record channel benchmarked (~250 MB), room for the largest public channels.
     "repodata_max_bytes": 1024 * 1024 * 1024,
+    # A download may take this many seconds before the minimum rate applies (a 1 byte/s trickle fails about then).
+    "download_timeout_secs": 60.0,
+    # Bytes/s every download must average after download_timeout_secs: N bytes get timeout + N / rate at most.
+    "download_min_rate": 20_000,
     # Sigstore publish attestations (CEP 27): who may publish to each channel ({channel: [{issuer, repository} |
     # {issuer, identity}]}); a channel without an entry accepts any valid signer, an empty list accepts none.
     "trusted_publishers": {},
@@ -119,6 +123,9 @@ DEFAULTS: dict[str, Any] = {
     # Channels whose unpinned <package url>.v0.sigs sidecars are looked up when a record advertises none.
     "attestations_v0_sigs_channels": [],
 }
+
+#: settings that are positive numbers (int or float)
+_POSITIVE = ("repodata_max_bytes", "download_timeout_secs", "download_min_rate")
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "expiry": ("warn", "block"),
@@ -137,8 +144,9 @@ def _check(name: str, value: Any) -> Any:
         raise PolicyError(f"policy '{name}' must be true or false")
     if isinstance(default, list) and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise PolicyError(f"policy '{name}' must be a list of strings")
-    if name == "repodata_max_bytes" and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
-        raise PolicyError("policy 'repodata_max_bytes' must be a positive integer")
+    if name in _POSITIVE and not _positive(value, integer=isinstance(default, int)):
+        kind = "integer" if isinstance(default, int) else "number"
+        raise PolicyError(f"policy '{name}' must be a positive {kind}")
     if name == "trusted_publishers":
         try:
             return check_trusted_publishers(value)
@@ -153,6 +161,12 @@ def _check(name: str, value: Any) -> Any:
     if name in paths and value is not None and not isinstance(value, str):
         raise PolicyError(f"policy '{name}' must be a string")
     return value
+
+
+def _positive(value: Any, *, integer: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        return False
+    return 0 < value < float("inf")
 
 
 def _stricter_or_equal(name: str, candidate: Any, locked: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from . import __version__, journal
 from .attest.status import attestation_lines, attestation_status
 from .core import Core
+from .errors import UpstreamTimeout
 from .trust.store import TrustState
 
 _LEFT = "style='text-align:left'"
@@ -153,16 +155,22 @@ def build_status(
     *,
     refresh: bool = False,
     interrupted: Callable[[], list[Mapping[str, Any]]] | None = None,
+    deadline: float | None = None,
 ) -> Status:
-    """Assemble the status from the core services. ``refresh`` walks the root chain and fetches key_mgr."""
+    """Assemble the status from the core services. ``refresh`` walks the root chain and fetches key_mgr; with
+    ``deadline`` (seconds) the refresh must be over by then and raises :class:`UpstreamTimeout` when any of its
+    requests timed out (a status that silently shows the old state would look fresh)."""
     config = core.config()
     settings = core.settings()
     verification = settings.verification()
     # A condarc conda cannot read changes channels and verification settings in ways nobody can tell: say so
     # first (plans are refused with the same message).
     warnings: list[str] = list(config.errors)
+    fetcher = None
+    if refresh and deadline is not None:
+        fetcher = core.fetcher(config, until=time.monotonic() + deadline)
     try:
-        store = core.trust_store(config)
+        store = core.trust_store(config, fetcher=fetcher)
         state: TrustState | None = store.refresh() if refresh and store.metadata_url else store.current()
         trust = state.to_json()
         warnings += state.warnings()
@@ -170,6 +178,11 @@ def build_status(
     except Exception as exc:  # a broken anchor must still produce a status
         trust = {"metadata_url": None, "anchor": None, "root": None, "key_mgr": None, "error": str(exc)}
         warnings.append(f"trust metadata unavailable: {exc}")
+    if fetcher is not None and fetcher.timeout_error:
+        raise UpstreamTimeout(
+            f"the trust metadata could not be refreshed within {deadline:g} s: {fetcher.timeout_error}",
+            channel=str(config.signing_metadata_url_base.value),
+        )
     engine = engine_status(core)
     if engine["error"]:
         warnings.append(engine["error"])

@@ -77,6 +77,18 @@ class SignedChannel:
         (path / "conda-meta" / "history").touch()  # conda's environment marker, as `conda create` leaves it
         return path
 
+    def limit_network(self, *, read_timeout: float | None = None, connect_timeout: float | None = None) -> None:
+        """conda's ``remote_read_timeout_secs`` / ``remote_connect_timeout_secs`` in this channel's condarc."""
+        lines = [line for line in self.condarc.read_text().splitlines() if not line.startswith("remote_")]
+        if read_timeout is not None:
+            lines.append(f"remote_read_timeout_secs: {read_timeout}")
+        if connect_timeout is not None:
+            lines.append(f"remote_connect_timeout_secs: {connect_timeout}")
+        self.condarc.write_text("\n".join(lines) + "\n")
+
+    def artifact_path(self, filename: str) -> str:
+        return f"/channel/{self.built.channel_name}/noarch/{filename}"
+
     def jupyter_environ(self, config_dir: Path) -> dict[str, str]:
         """The environment for a separate `jupyter server` or `jupyter conda-trust` process: this channel, and a
         Jupyter config directory (created) allowing installs under :attr:`envs`."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
 
-from ..fetch import Fetcher
+from ..fetch import CONNECT_TIMEOUT, READ_TIMEOUT, Fetcher
 from ..fsutil import atomic_write, file_lock, writing
 from .defaults import DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS
 
@@ -45,6 +45,8 @@ _ENV_KEYS = (
     "channel_alias",
     "envs_dirs",
     "pkgs_dirs",
+    "remote_connect_timeout_secs",
+    "remote_read_timeout_secs",
 )
 _MAX_CONDARC_BYTES = 1 << 20
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*")
@@ -204,6 +206,18 @@ def _safe_load(path: Path) -> dict[str, Any]:
 
 _STRING_KEYS = ("signing_metadata_url_base", "channel_alias")
 _BOOL_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off")
+_SECONDS_KEYS = ("remote_connect_timeout_secs", "remote_read_timeout_secs")
+
+
+def _seconds(value: Any) -> float | None:
+    """A positive, finite number of seconds (a number, or a string of one), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < float("inf") else None
 
 
 def _type_problem(key: str, value: Any) -> str | None:
@@ -215,6 +229,8 @@ def _type_problem(key: str, value: Any) -> str | None:
         return f"'{key}' must be a mapping, not {kind}"
     if key in _STRING_KEYS and value is not None and not isinstance(value, str):
         return f"'{key}' must be a string, not {kind}"
+    if key in _SECONDS_KEYS and _seconds(value) is None:
+        return f"'{key}' must be a positive number of seconds, not {value!r}"[:200]
     if key in ("extra_safety_checks", "add_anaconda_token") and not (
         isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOL_WORDS)
     ):
@@ -365,12 +381,26 @@ class CondaConfig:
         seen: set[str] = set()
         return [(n, u) for n, u in out if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
 
-    def fetcher(self) -> Fetcher:
+    def seconds(self, key: str, default: float) -> float:
+        """A positive number of seconds (conda's ``remote_*_timeout_secs``); an unusable value (also a warning,
+        see ``errors``) gives ``default``."""
+        seconds = _seconds(self.get(key, default).value)
+        return default if seconds is None else seconds
+
+    def fetcher(self, **limits: Any) -> Fetcher:
+        """A :class:`Fetcher` with conda's proxies, ``ssl_verify`` and connect / read timeouts; ``limits``
+        (``timeout``, ``min_rate``, ``until``) come from the policy and the caller."""
         proxies = self.proxy_servers.value if isinstance(self.proxy_servers.value, dict) else {}
         ssl_verify = self.ssl_verify.value
         if isinstance(ssl_verify, str) and ssl_verify.lower() in ("false", "no", "0"):
             ssl_verify = False
-        return Fetcher(proxies={str(k): str(v) for k, v in proxies.items()}, ssl_verify=ssl_verify)
+        return Fetcher(
+            proxies={str(k): str(v) for k, v in proxies.items()},
+            ssl_verify=ssl_verify,
+            connect_timeout=self.seconds("remote_connect_timeout_secs", CONNECT_TIMEOUT),
+            read_timeout=self.seconds("remote_read_timeout_secs", READ_TIMEOUT),
+            **limits,
+        )
 
 
 def _usable_url(url: str) -> bool:

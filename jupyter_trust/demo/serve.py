@@ -14,7 +14,9 @@ class ChannelServer:
 
     Test hooks: :meth:`set_override` serves other bytes or a status code for one path; ``request_log``
     lists the paths asked for (as received, so tests can check what was sent) and ``response_log`` the
-    status each got; ``etags = False`` turns conditional answers off.
+    status each got; ``etags = False`` turns conditional answers off; ``delays`` (seconds before answering)
+    and ``rates`` (bytes/s of the body) apply to paths ending with their keys: slow, trickling and
+    throttled channels.
     """
 
     def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0, require_token: str | None = None) -> None:
@@ -25,6 +27,9 @@ class ChannelServer:
         #: (path, status) of every answer, in order
         self.response_log: list[tuple[str, int]] = []
         self.delay = 0.0
+        self.delays: dict[str, float] = {}
+        self.rates: dict[str, float] = {}
+        self._stopping = threading.Event()
         #: answer with an ETag, and 304 to a matching If-None-Match (as package servers and CDNs do)
         self.etags = True
         server = self
@@ -36,7 +41,6 @@ class ChannelServer:
             def _resolve(self) -> tuple[int, bytes | Path, str | None]:
                 """Status, body (a file is read only when sent) and the ETag of a 200 answer."""
                 path = urllib.parse.urlsplit(self.path).path
-                server.request_log.append(path)
                 if server.require_token is not None:
                     prefix = f"/t/{server.require_token}/"
                     if not path.startswith(prefix):
@@ -53,9 +57,31 @@ class ChannelServer:
                 st = target.stat()
                 return 200, target, f'"{st.st_mtime_ns:x}-{st.st_size:x}"'  # as nginx does: mtime and size
 
+            def _shaped(self, table: dict[str, float]) -> float:
+                path = urllib.parse.urlsplit(self.path).path
+                return next((v for k, v in table.items() if path.endswith(k)), 0.0)
+
+            def _write(self, data: bytes) -> None:
+                rate = self._shaped(server.rates)
+                if not rate:
+                    self.wfile.write(data)
+                    return
+                interval = max(0.05, 1 / rate)
+                piece = max(1, round(rate * interval))
+                try:
+                    for start in range(0, len(data), piece):
+                        self.wfile.write(data[start : start + piece])
+                        self.wfile.flush()
+                        if server._stopping.wait(interval):
+                            return
+                except OSError:
+                    pass  # the client gave up
+
             def _send(self, body: bool) -> None:
-                if server.delay:
-                    threading.Event().wait(server.delay)
+                server.request_log.append(urllib.parse.urlsplit(self.path).path)  # when asked, before any delay
+                delay = server.delay or self._shaped(server.delays)
+                if delay and server._stopping.wait(delay):
+                    return
                 status, content, etag = self._resolve()
                 etag = etag if server.etags else None
                 path = urllib.parse.urlsplit(self.path).path
@@ -76,7 +102,7 @@ class ChannelServer:
                 )
                 self.end_headers()
                 if body:
-                    self.wfile.write(data)
+                    self._write(data)
 
             def do_GET(self) -> None:
                 self._send(True)
@@ -105,6 +131,7 @@ class ChannelServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 

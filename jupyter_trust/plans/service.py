@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +28,8 @@ from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
 from ..engine import conda_engine
 from ..engine import rattler_engine as engine
-from ..fetch import Fetched, Fetcher, FetchError, NotFound, NotModified
+from ..errors import UpstreamError
+from ..fetch import Fetched, Fetcher, FetchError, NotFound, NotModified, TooLarge
 from ..fsutil import atomic_write, ensure_private_dir, writing
 from ..policy import Policy
 from ..redact import Redactor
@@ -59,13 +60,17 @@ REPODATA_KINDS = ("repodata.json.zst", "repodata.json")
 PLAN_MAX_BYTES = 16 << 20
 PLAN_MAX_DEPTH = 16
 
+#: runs a blocking function off the event loop (``asyncio.to_thread``, a server's ``PlanPool.call``)
+_Call = Callable[..., Awaitable[Any]]
+
 
 class PlanError(Exception):
     """The request cannot be planned (bad input, unknown plan); the message is safe to show."""
 
 
-class ChannelUnavailable(PlanError):
-    """A channel's repodata could not be downloaded."""
+class ChannelUnavailable(UpstreamError, PlanError):
+    """A channel's repodata could not be downloaded: kind ``upstream`` (down, bad answer, too large) or
+    ``upstream_timeout`` (a deadline passed); ``details['channel']`` names the channel."""
 
 
 class ShardChanged(ChannelUnavailable):
@@ -228,9 +233,8 @@ class ChannelReader:
             except NotFound:
                 raise  # the caller tries the next kind
             except FetchError as exc:
-                raise ChannelUnavailable(
-                    self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")
-                ) from None
+                message = self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")
+                raise ChannelUnavailable(message, kind=exc.kind, channel=self.redact(channel)) from None
             if fetched is None:
                 assert cached is not None
                 return cached.captured
@@ -271,7 +275,8 @@ class ChannelReader:
                 cache.mark_absent(url)
             return None
         except FetchError as exc:
-            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
+            message = self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")
+            raise ChannelUnavailable(message, kind=exc.kind, channel=self.redact(channel)) from None
         if index.subdir != subdir:
             raise ChannelUnavailable(f"channel {channel} ({subdir}): its shard index is for subdir {index.subdir!r}")
         return index
@@ -285,7 +290,8 @@ class ChannelReader:
         except ShardMismatch as exc:
             raise ShardChanged(self.redact(f"channel {index.url}: {exc}")) from None
         except FetchError as exc:
-            raise ChannelUnavailable(self.redact(f"channel {index.url} could not be read: {exc}")) from None
+            message = self.redact(f"channel {index.url} could not be read: {exc}")
+            raise ChannelUnavailable(message, kind=exc.kind, channel=self.redact(index.url)) from None
 
     def sharded(self, channel: str, subdir: str, index: ShardIndex, shards: Sequence[Shard]) -> CapturedRepodata:
         """A capture of exactly ``shards``: the subset repodata.json they make, pinned by their digests."""
@@ -339,8 +345,13 @@ class ChannelReader:
         """The artifact's bytes, checked against the verified sha256 and size before anything else uses them."""
         try:
             data = self.ctx.fetcher.get(self.url(package.url), max_bytes=package.size)
+        except TooLarge:
+            raise ArtifactMismatch(
+                f"{package.filename} is larger than its signed size ({package.size} bytes); nothing was installed"
+            ) from None
         except FetchError as exc:
-            raise ArtifactMismatch(self.redact(f"{package.filename} could not be downloaded: {exc}")) from None
+            message = self.redact(f"{package.filename} could not be downloaded from {package.channel}: {exc}")
+            raise ArtifactUnavailable(message, kind=exc.kind, channel=self.redact(package.channel)) from None
         if len(data) != package.size or hashlib.sha256(data).hexdigest() != package.sha256:
             raise ArtifactMismatch(
                 f"{package.filename}: the downloaded file does not match its signed sha256/size; nothing was installed"
@@ -353,6 +364,10 @@ class ChannelReader:
 
 class ArtifactMismatch(Exception):
     """An artifact's bytes differ from the verified record (-> the install is refused, nothing linked)."""
+
+
+class ArtifactUnavailable(UpstreamError):
+    """An artifact could not be downloaded (down, too slow, too large): nothing is linked."""
 
 
 def verdicts_for(
@@ -480,11 +495,14 @@ class Planner:
                 pool.replenish([c.local() for c in captured])
         return self._finish(clean, prefix, state, captured, result)
 
-    async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
-        """:meth:`plan` off the event loop (downloads, parse and the wait for the solver all block)."""
+    async def plan_async(self, specs: Sequence[str], prefix: Path, *, call: _Call | None = None) -> Plan:
+        """:meth:`plan` off the event loop (downloads, parse and the wait for the solver all block), in the
+        threads of ``call`` (a server's :meth:`PlanPool.call <jupyter_trust.plans.pool.PlanPool.call>`; default
+        ``asyncio.to_thread``)."""
+        call = call or asyncio.to_thread
         if self.ctx.engine() == "conda":
-            return await self._plan_conda_async(specs, prefix)
-        return await asyncio.to_thread(self.plan, specs, prefix)
+            return await self._plan_conda_async(specs, prefix, call)
+        return await call(self.plan, specs, prefix)
 
     def _engine_error(self, exc: engine.EngineError, captured: Sequence[CapturedRepodata] = ()) -> Exception:
         """A spec the solver could not parse is the caller's mistake (SpecError, a 400); anything else is an
@@ -535,14 +553,14 @@ class Planner:
             child.cancel()
         return self._finish(clean, prefix, state, captured, result)
 
-    async def _plan_conda_async(self, specs: Sequence[str], prefix: Path) -> Plan:
+    async def _plan_conda_async(self, specs: Sequence[str], prefix: Path, call: _Call) -> Plan:
         clean = validate_specs(specs, allowed_channels=self._allowed_channels())
         solve = asyncio.ensure_future(conda_engine.solve_async(self._conda_call(clean, prefix)))
         try:
-            state, captured = await asyncio.to_thread(self._capture, clean, prefix)
-            await asyncio.to_thread(parse_all, captured)
+            state, captured = await call(self._capture, clean, prefix)
+            await call(parse_all, captured)
             dry = await solve
-            result = await asyncio.to_thread(self._conda_result, dry, clean, captured, prefix)
+            result = await call(self._conda_result, dry, clean, captured, prefix)
         except engine.EngineError as exc:
             raise self._engine_error(exc) from None
         finally:
@@ -550,7 +568,7 @@ class Planner:
                 solve.cancel()  # kills conda
             with contextlib.suppress(BaseException):
                 await solve  # reaped (and any exception of it retrieved)
-        return await asyncio.to_thread(self._finish, clean, prefix, state, captured, result)
+        return await call(self._finish, clean, prefix, state, captured, result)
 
     def _finish(
         self,

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Enum, Int, List, Unicode, Union
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, Union
 
 from ..childenv import withdraw_token_variables
 from ..core import Core
+from ..plans.pool import PlanPool
 from ..policy import DEFAULTS, Policy
 from ..redact import Redactor
+from ..status_service import StatusService
 from ..tasks import TaskManager
 from .config import policy_values
 from .routes import ROUTES
@@ -112,6 +114,30 @@ class JupyterTrustApp(ExtensionApp):
         "when the channel answers 304 Not Modified; 0 turns the cache and the spare solver process off.",
     ).tag(config=True)
 
+    download_timeout_secs = Float(
+        None,
+        allow_none=True,
+        help="Seconds a download may take before download_min_rate applies (default 60; a 1 byte/s trickle fails "
+        "about then). conda's remote_connect_timeout_secs / remote_read_timeout_secs (condarc) bound connecting and "
+        "each wait for data.",
+    ).tag(config=True)
+    download_min_rate = Int(
+        None,
+        allow_none=True,
+        help="Bytes/s every download must average after download_timeout_secs (default 20000): a download of N bytes "
+        "may take download_timeout_secs + N / download_min_rate seconds.",
+    ).tag(config=True)
+    plan_workers = Int(2, help="Plans this server computes at once (each in its own thread).").tag(config=True)
+    plan_queue_limit = Int(
+        8, help="Plans that may wait for a free planner; more are refused with 503 and Retry-After."
+    ).tag(config=True)
+    plan_queue_timeout_secs = Float(
+        120.0, help="Seconds a plan may wait for a free planner before it is cancelled (503 and Retry-After)."
+    ).tag(config=True)
+    status_refresh_timeout_secs = Float(
+        30.0, help="Seconds GET /jupyter-trust/status?refresh=1 may take to refresh the trust metadata (else 504)."
+    ).tag(config=True)
+
     def configured_policy_values(self) -> dict[str, Any]:
         section = {name: getattr(self, name, None) for name in DEFAULTS}
         section = {k: list(v) if isinstance(v, list | tuple) else v for k, v in section.items()}
@@ -127,7 +153,16 @@ class JupyterTrustApp(ExtensionApp):
         token = core.tokens().read()
         redactor = Redactor([token] if token else [])
         tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer, redactor=redactor)
-        self.settings.update({"jupyter_trust_core": core, "jupyter_trust_tasks": tasks})
+        plans = PlanPool(self.plan_workers, self.plan_queue_limit, self.plan_queue_timeout_secs)
+        status = StatusService(core, interrupted=tasks.interrupted, refresh_timeout=self.status_refresh_timeout_secs)
+        self.settings.update(
+            {
+                "jupyter_trust_core": core,
+                "jupyter_trust_tasks": tasks,
+                "jupyter_trust_plans": plans,
+                "jupyter_trust_status": status,
+            }
+        )
         page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
         page_config["jupyterTrust"] = {"policy": policy.to_json()}
         self.log.info("jupyter_trust: policy %s", {k: v["value"] for k, v in policy.to_json().items() if v["locked"]})
@@ -136,6 +171,7 @@ class JupyterTrustApp(ExtensionApp):
         self.handlers.extend(ROUTES)
 
     async def stop_extension(self) -> None:
-        core = self.settings.get("jupyter_trust_core")
-        if isinstance(core, Core):
-            core.close()
+        for name in ("jupyter_trust_core", "jupyter_trust_plans", "jupyter_trust_status"):
+            service = self.settings.get(name)
+            if isinstance(service, Core | PlanPool | StatusService):
+                service.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from tornado import web
 from ..cct.errors import FormatError
 from ..cct.jsonload import loads_strict
 from ..core import Core
+from ..errors import TrustError
 from ..redact import Redactor
 from ..tasks import TaskManager
 
@@ -24,9 +26,11 @@ MAX_BODY_DEPTH = 8
 
 
 class BadRequest(web.HTTPError):
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(status, reason=_reason_phrase(status))
         self.message = message
+        #: more members of the JSON error (``kind``, ``retry_after``, ``channel`` …)
+        self.extra = dict(extra or {})
 
 
 def _reason_phrase(status: int) -> str:
@@ -118,11 +122,16 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
             raise
         except Exception as exc:
             status = error_status(exc)
-            message = self.redactor()(str(exc) or type(exc).__name__)
+            redact = self.redactor()
+            message = redact(str(exc) or type(exc).__name__)
             if status == 500:
                 self.log.error("jupyter_trust: %s: %s", type(exc).__name__, message)
                 message = "internal error in jupyter_trust; see the server log"
-            raise BadRequest(message, status) from None
+            extra: dict[str, Any] = {}
+            if isinstance(exc, TrustError):
+                extra = {k: redact(v) if isinstance(v, str) else v for k, v in exc.details.items()}
+                extra["kind"] = exc.kind.value
+            raise BadRequest(message, status, extra=extra) from None
 
     def bool_query(self, name: str, default: bool = False) -> bool:
         """A boolean query parameter: ``true``/``false`` (or ``1``/``0``); anything else is a 400."""
@@ -152,11 +161,13 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A JSON error with a clear message; never a traceback, never a secret."""
         message = None
+        extra: dict[str, Any] = {}
         exc_info = kwargs.get("exc_info")
         if exc_info:
             exc = exc_info[1]
             if isinstance(exc, BadRequest):
                 message = exc.message
+                extra = exc.extra
             elif isinstance(exc, web.HTTPError):
                 message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
         if not message:
@@ -169,7 +180,9 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
             self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps({"message": message, "reason": self._reason}))
+        if isinstance(extra.get("retry_after"), int | float):
+            self.set_header("Retry-After", str(max(1, math.ceil(extra["retry_after"]))))
+        self.finish(json.dumps({**extra, "message": message, "reason": self._reason}))
 
     def location_url(self, *parts: str) -> str:
         from jupyter_server.utils import url_escape, url_path_join

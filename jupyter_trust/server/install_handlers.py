@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..plans.pool import PlanPool
 from ..tasks import Task, valid_task_id
 from .base import BadRequest, TrustHandler
+
+if TYPE_CHECKING:
+    from ..plans.service import Planner
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
 MAX_SPECS = 100
@@ -28,11 +34,18 @@ class PlansHandler(TrustHandler):
         requested = self.field(body, "prefix", str)
         if not requested:
             raise BadRequest("'prefix' (an environment name or prefix path) is required")
+        pool: PlanPool = self.settings["jupyter_trust_plans"]
         with self.errors():
-            prefix = self.core.target_prefix(requested)
-            plan = await self.core.planner().plan_async(specs, prefix)
+            async with pool.slot():  # 503 + Retry-After when the planners and their queue are full
+                prefix, planner = await pool.call(self._planner, requested)
+                plan = await planner.plan_async(specs, prefix, call=pool.call)
         self.set_header("Location", self.location_url("plans", plan.id))
         self.write_json(plan.to_json(), status=201)
+
+    def _planner(self, requested: str) -> tuple[Path, Planner]:
+        """The target and a planner (condarc parsed, trust anchor verified): off the event loop too."""
+        config = self.core.config()
+        return self.core.target_prefix(requested, config), self.core.planner(config)
 
 
 class PlanHandler(TrustHandler):

@@ -7,7 +7,7 @@ import asyncio
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..status import build_status
+from ..status_service import StatusService
 from .base import BadRequest, TrustHandler
 
 
@@ -18,14 +18,10 @@ class StatusHandler(TrustHandler):
     @authorized
     async def get(self) -> None:
         refresh = self.bool_query("refresh")
+        service: StatusService = self.settings["jupyter_trust_status"]
         with self.errors():
-            if refresh:
-                status = await asyncio.to_thread(
-                    build_status, self.core, refresh=True, interrupted=self.tasks.interrupted
-                )
-            else:
-                status = build_status(self.core, interrupted=self.tasks.interrupted)
-        self.write_json(status.to_json())
+            document = await (service.refresh() if refresh else service.status())
+        self.write_json(document)
 
 
 class EnvironmentsHandler(TrustHandler):
