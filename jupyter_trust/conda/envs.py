@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..errors import InvalidValue
+
 _HISTORY_CMD = re.compile(r"^#\s*cmd:\s*(\S+)")
 _HISTORY_MAX_BYTES = 4 << 20
 _CONDA_NAMES = frozenset({"conda", "mamba", "conda.exe", "mamba.exe", "conda-script.py"})
@@ -115,7 +117,7 @@ def list_environments(
     return found
 
 
-class PrefixNotAllowed(ValueError):
+class PrefixNotAllowed(InvalidValue):
     """The requested install target is outside what this server may change."""
 
 

@@ -27,11 +27,13 @@ from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
 from ..engine import conda_engine
 from ..engine import rattler_engine as engine
+from ..errors import InvalidInput, Kind, NotFoundError, VerificationFailed
 from ..fetch import Fetched, Fetcher, FetchError, NotFound, NotModified
 from ..fsutil import atomic_write, ensure_private_dir
 from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
+from .decision import decide
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
 from .specs import SpecError, check_specs, spec_names, validate_specs
@@ -39,16 +41,20 @@ from .specs import SpecError, check_specs, spec_names, validate_specs
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
-class PlanError(Exception):
-    """The request cannot be planned (bad input, unknown plan); the message is safe to show."""
+class PlanError(InvalidInput):
+    """The request cannot be planned; the message is safe to show."""
 
 
 class ChannelUnavailable(PlanError):
     """A channel's repodata could not be downloaded."""
 
+    kind = Kind.UPSTREAM
+
 
 class EngineUnavailable(PlanError):
     """The configured engine cannot run here (e.g. ``engine: conda`` without a conda executable)."""
+
+    kind = Kind.UNAVAILABLE
 
 
 _MACHINES = {
@@ -136,9 +142,9 @@ class CapturedRepodata:
             try:
                 document = loads_repodata(self.data, max_bytes=self.max_bytes)
             except CCTError as exc:
-                raise PlanError(f"{where} has unusable repodata: {exc}") from None
+                raise PlanError(f"{where} has unusable repodata: {exc}", kind=Kind.UPSTREAM) from None
             if not isinstance(document, dict):
-                raise PlanError(f"{where} has unusable repodata: not an object")
+                raise PlanError(f"{where} has unusable repodata: not an object", kind=Kind.UPSTREAM)
             self._document = document
         return self._document
 
@@ -230,7 +236,7 @@ class ChannelReader:
         return path
 
 
-class ArtifactMismatch(Exception):
+class ArtifactMismatch(VerificationFailed):
     """An artifact's bytes differ from the verified record (-> the install is refused, nothing linked)."""
 
 
@@ -285,6 +291,70 @@ def _version_cmp(a: str, b: str) -> int:
 
     va, vb = Version(a), Version(b)
     return (va > vb) - (va < vb)
+
+
+Change = tuple[dict[str, Any], str, str | None]
+
+
+def _changes(result: engine.SolveResult) -> tuple[list[Change], list[dict[str, Any]]]:
+    """(record, action, previous version) for each record the solve links, and the installed records it drops."""
+    installed = {r["name"]: r for r in result.installed}
+    solved = {r["name"]: r for r in result.records}
+    changes: list[Change] = []
+    for name, record in sorted(solved.items()):
+        old = installed.get(name)
+        if old is None:
+            changes.append((record, "install", None))
+        elif old.get("fn") != record.get("fn") or old.get("sha256") != record.get("sha256"):
+            order = _version_cmp(str(record["version"]), str(old["version"]))
+            action = "update" if order > 0 else "downgrade" if order < 0 else "reinstall"
+            changes.append((record, action, str(old["version"])))
+    return changes, [installed[name] for name in sorted(set(installed) - set(solved))]
+
+
+def _wanted(changes: Sequence[Change]) -> dict[tuple[str, str], list[str]]:
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for record, _, _ in changes:
+        key = (str(record.get("channel", "")).rstrip("/"), str(record.get("subdir", "")))
+        wanted.setdefault(key, []).append(str(record["fn"]))
+    return wanted
+
+
+def _planned(record: Mapping[str, Any], action: str, previous: str | None, verdict: RecordVerdict) -> PlannedPackage:
+    return PlannedPackage(
+        name=str(record["name"]),
+        version=str(record["version"]),
+        build=str(record["build"]),
+        build_number=int(record.get("build_number", 0)),
+        channel=str(record.get("channel", "")).rstrip("/"),
+        subdir=str(record.get("subdir", "")),
+        filename=str(record["fn"]),
+        url=str(record.get("url", "")),
+        sha256=str(record.get("sha256") or ""),
+        size=int(record.get("size") or 0),
+        action=action,  # type: ignore[arg-type]
+        verdict=verdict.verdict,
+        reason=verdict.reason,
+        previous_version=previous,
+    )
+
+
+def _removal(old: Mapping[str, Any]) -> PlannedPackage:
+    return PlannedPackage(
+        name=str(old["name"]),
+        version=str(old["version"]),
+        build=str(old.get("build", "")),
+        build_number=int(old.get("build_number", 0)),
+        channel=str(old.get("channel", "")),
+        subdir=str(old.get("subdir", "")),
+        filename=str(old.get("fn", "")),
+        url=str(old.get("url", "")),
+        sha256=str(old.get("sha256") or ""),
+        size=int(old.get("size") or 0),
+        action="remove",
+        verdict="n/a",
+        reason="installed package the solution no longer contains",
+    )
 
 
 class Planner:
@@ -399,109 +469,62 @@ class Planner:
         captured: list[CapturedRepodata],
         result: engine.SolveResult,
     ) -> Plan:
+        """The plan from a solve: what changes, each change's verdict, the install decision; stored for installs."""
         by_channel = {(c.channel.rstrip("/"), c.subdir): c for c in captured}
-        installed = {r["name"]: r for r in result.installed}
-        solved = {r["name"]: r for r in result.records}
-        changes: list[tuple[dict[str, Any], str, str | None]] = []
-        for name, record in sorted(solved.items()):
-            old = installed.get(name)
-            if old is None:
-                changes.append((record, "install", None))
-            elif old.get("fn") != record.get("fn") or old.get("sha256") != record.get("sha256"):
-                order = _version_cmp(str(record["version"]), str(old["version"]))
-                action = "update" if order > 0 else "downgrade" if order < 0 else "reinstall"
-                changes.append((record, action, str(old["version"])))
-        removals = [installed[name] for name in sorted(set(installed) - set(solved))]
-
-        wanted: dict[tuple[str, str], list[str]] = {}
-        for record, _, _ in changes:
-            key = (str(record.get("channel", "")).rstrip("/"), str(record.get("subdir", "")))
-            wanted.setdefault(key, []).append(str(record["fn"]))
-        verdicts = verdicts_for(list(by_channel.values()), state, wanted)
-
-        allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
-        requested = set(result.requested)
-        packages: list[PlannedPackage] = []
-        reasons: list[str] = []
-        for record, action, previous in changes:
-            channel = str(record.get("channel", "")).rstrip("/")
-            subdir = str(record.get("subdir", ""))
-            verdict = verdicts.get((channel, subdir, str(record["fn"])))
-            if channel not in allowed_urls or (channel, subdir) not in by_channel:
-                verdict = RecordVerdict("untrusted", f"{channel} is not an allowed channel")
-            elif not _expected_fn(record):
-                verdict = RecordVerdict(
-                    "untrusted", f"file name {record['fn']} does not match the record's name-version-build"
-                )
-            elif not record.get("sha256") or not isinstance(record.get("size"), int):
-                verdict = RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
-            elif verdict is None or _verified_record(by_channel[(channel, subdir)].document, str(record["fn"])) is None:
-                verdict = RecordVerdict("untrusted", "the record was not found in the verified repodata")
-            elif not _same_record(record, by_channel[(channel, subdir)].document, str(record["fn"])):
-                verdict = RecordVerdict(
-                    "untrusted", "the solver's record differs from the verified record (name, build, sha256 or size)"
-                )
-            packages.append(
-                PlannedPackage(
-                    name=str(record["name"]),
-                    version=str(record["version"]),
-                    build=str(record["build"]),
-                    build_number=int(record.get("build_number", 0)),
-                    channel=channel,
-                    subdir=subdir,
-                    filename=str(record["fn"]),
-                    url=str(record.get("url", "")),
-                    sha256=str(record.get("sha256") or ""),
-                    size=int(record.get("size") or 0),
-                    action=action,  # type: ignore[arg-type]
-                    verdict=verdict.verdict,
-                    reason=verdict.reason,
-                    previous_version=previous,
-                )
-            )
-            if verdict.verdict == "untrusted":
-                reasons.append(f"{record['fn']} is UNTRUSTED: {verdict.reason}")
-            elif verdict.verdict == "unsigned" and self.ctx.policy.unsigned == "block":
-                reasons.append(f"{record['fn']} is unsigned, and your policy blocks unsigned packages")
-            if action == "downgrade" and record["name"] not in requested:
-                reasons.append(
-                    f"{record['name']} would be downgraded from {previous} to {record['version']} although it was not "
-                    "requested"
-                )
-        for old in removals:
-            packages.append(
-                PlannedPackage(
-                    name=str(old["name"]),
-                    version=str(old["version"]),
-                    build=str(old.get("build", "")),
-                    build_number=int(old.get("build_number", 0)),
-                    channel=str(old.get("channel", "")),
-                    subdir=str(old.get("subdir", "")),
-                    filename=str(old.get("fn", "")),
-                    url=str(old.get("url", "")),
-                    sha256=str(old.get("sha256") or ""),
-                    size=int(old.get("size") or 0),
-                    action="remove",
-                    verdict="n/a",
-                    reason="installed package the solution no longer contains",
-                )
-            )
-        reasons += state.blocking_reasons(self.ctx.policy.expiry)
-        unsigned = any(p.verdict == "unsigned" for p in packages)
-        blocked = bool(reasons)
+        changes, removals = _changes(result)
+        verdicts = verdicts_for(list(by_channel.values()), state, _wanted(changes))
+        packages = [
+            _planned(record, action, previous, self._judge(record, verdicts, by_channel))
+            for record, action, previous in changes
+        ]
+        packages += [_removal(old) for old in removals]
+        decision = decide(
+            packages,
+            unsigned_policy=self.ctx.policy.unsigned,
+            requested=set(result.requested),
+            trust_reasons=state.blocking_reasons(self.ctx.policy.expiry),
+        )
         plan = Plan(
             prefix=str(prefix),
             specs=tuple(specs),
             packages=tuple(packages),
             repodata=tuple(c.digest() for c in captured),
             trust=state.to_json(),
-            blocked=blocked,
-            reasons=tuple(reasons),
-            needs_confirmation=not blocked and unsigned and self.ctx.policy.unsigned == "warn",
+            blocked=decision.blocked,
+            reasons=decision.reasons,
+            needs_confirmation=decision.needs_confirmation,
             warnings=tuple(state.warnings()),
         )
         self._store(plan)
         return plan
+
+    def _judge(
+        self,
+        record: Mapping[str, Any],
+        verdicts: Mapping[tuple[str, str, str], RecordVerdict],
+        by_channel: Mapping[tuple[str, str], CapturedRepodata],
+    ) -> RecordVerdict:
+        """The record's signature verdict, unless something about the record itself makes it untrusted."""
+        channel = str(record.get("channel", "")).rstrip("/")
+        subdir = str(record.get("subdir", ""))
+        verdict = verdicts.get((channel, subdir, str(record["fn"])))
+        allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
+        if channel not in allowed_urls or (channel, subdir) not in by_channel:
+            return RecordVerdict("untrusted", f"{channel} is not an allowed channel")
+        if not _expected_fn(record):
+            return RecordVerdict(
+                "untrusted", f"file name {record['fn']} does not match the record's name-version-build"
+            )
+        if not record.get("sha256") or not isinstance(record.get("size"), int):
+            return RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
+        document = by_channel[(channel, subdir)].document
+        if verdict is None or _verified_record(document, str(record["fn"])) is None:
+            return RecordVerdict("untrusted", "the record was not found in the verified repodata")
+        if not _same_record(record, document, str(record["fn"])):
+            return RecordVerdict(
+                "untrusted", "the solver's record differs from the verified record (name, build, sha256 or size)"
+            )
+        return verdict
 
     # -- storage ---------------------------------------------------------------------------------
     def _store(self, plan: Plan) -> None:
@@ -513,13 +536,13 @@ class Planner:
 
     def load(self, plan_id: str) -> Plan:
         if not isinstance(plan_id, str) or not PLAN_ID.match(plan_id):
-            raise KeyError(plan_id)
+            raise InvalidInput("plan ids are 64 lowercase hex characters")
+        missing = NotFoundError(f"no plan {plan_id}")
         path = self.ctx.work_dir / "plans" / plan_id / "plan.json"
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            raise KeyError(plan_id) from None
-        plan = Plan.from_json(data)
+            plan = Plan.from_json(json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError, KeyError):
+            raise missing from None
         if plan.id != plan_id:
-            raise KeyError(plan_id)  # tampered with on disk
+            raise missing  # tampered with on disk
         return plan

@@ -11,10 +11,10 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Int, List, Unicode
 
 from ..core import Core
+from ..frontend.config import policy_values
 from ..policy import DEFAULTS, Policy
 from ..redact import Redactor
 from ..tasks import TaskManager
-from .config import policy_values
 from .routes import ROUTES
 
 

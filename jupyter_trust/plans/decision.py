@@ -1,0 +1,82 @@
+"""May this plan be installed? Decided here once, for the planner, the installer, REST, the CLI and the magic.
+
+The planner calls :func:`decide` to fill a plan's ``blocked`` / ``needs_confirmation`` / ``reasons``; every
+surface then asks :func:`install_refusal` (or :func:`check_installable`) before installing, and the panel reads
+the same three fields from the server's answer. Untrusted always blocks; unsigned follows the ``unsigned``
+policy (allow, warn = needs confirmation, block); an unrequested downgrade blocks; so does whatever the trust
+state says blocks (no key_mgr, expiry under ``expiry: block``, a refused root update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from ..errors import Kind, TrustError
+from .model import Plan, PlannedPackage
+
+
+@dataclass(frozen=True)
+class Decision:
+    blocked: bool
+    needs_confirmation: bool
+    reasons: tuple[str, ...]
+
+
+def package_reasons(package: PlannedPackage, *, unsigned_policy: str, requested: Collection[str]) -> list[str]:
+    """Why this one package blocks the plan (empty: it does not)."""
+    reasons = []
+    if package.verdict == "untrusted":
+        reasons.append(f"{package.filename} is UNTRUSTED: {package.reason}")
+    elif package.verdict == "unsigned" and unsigned_policy == "block":
+        reasons.append(f"{package.filename} is unsigned, and your policy blocks unsigned packages")
+    if package.action == "downgrade" and package.name not in requested:
+        reasons.append(
+            f"{package.name} would be downgraded from {package.previous_version} to {package.version} although it "
+            "was not requested"
+        )
+    return reasons
+
+
+def decide(
+    packages: Sequence[PlannedPackage],
+    *,
+    unsigned_policy: str,
+    requested: Collection[str],
+    trust_reasons: Sequence[str] = (),
+) -> Decision:
+    reasons = [r for p in packages for r in package_reasons(p, unsigned_policy=unsigned_policy, requested=requested)]
+    reasons += trust_reasons
+    blocked = bool(reasons)
+    unsigned = any(p.verdict == "unsigned" for p in packages)
+    return Decision(blocked, not blocked and unsigned and unsigned_policy == "warn", tuple(reasons))
+
+
+class InstallRefused(TrustError):
+    """The plan may not be installed (blocked, unconfirmed unsigned packages, artifact mismatch)."""
+
+    kind = Kind.VERIFICATION_FAILED
+
+
+class ConfirmationNeeded(InstallRefused):
+    """The plan links unsigned packages and the user has not confirmed them (each surface says how to)."""
+
+
+def install_refusal(
+    plan: Plan, *, confirm_unsigned: bool, how_to_confirm: str = "confirm to install them anyway"
+) -> InstallRefused | None:
+    """Why ``plan`` may not be installed now, or None. The plan's own fields are the decision (see :func:`decide`);
+    ``how_to_confirm`` is the surface's own words (a flag, a JSON field)."""
+    if plan.blocked:
+        return InstallRefused("the plan is blocked: " + "; ".join(plan.reasons), reasons=list(plan.reasons))
+    if plan.needs_confirmation and not confirm_unsigned:
+        return ConfirmationNeeded(f"the plan links unsigned packages; {how_to_confirm}")
+    return None
+
+
+def check_installable(
+    plan: Plan, *, confirm_unsigned: bool, how_to_confirm: str = "confirm to install them anyway"
+) -> None:
+    refusal = install_refusal(plan, confirm_unsigned=confirm_unsigned, how_to_confirm=how_to_confirm)
+    if refusal is not None:
+        raise refusal
