@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InvalidInput, TrustError, from_os_error
+from .errors import EXIT_OK, EXIT_USAGE, InvalidInput, TrustError, VerificationFailed, from_os_error
 from .frontend import commands
 
 if TYPE_CHECKING:
@@ -113,8 +113,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
         # What could be judged still is (the root chain, key_mgr): one document with it and the error.
         partial = verify_files(roots, key_mgr=key_mgr, now=now).to_json()
         raise PartialResult(exc, partial, verify_text(partial)) from None
-    _emit(args, report.to_json(), verify_text(report.to_json()))
-    return EXIT_OK if report.ok else EXIT_FAILED
+    doc = report.to_json()
+    if not report.ok:
+        raise PartialResult(VerificationFailed(_verify_failure(doc)), doc, verify_text(doc))
+    _emit(args, doc, verify_text(doc))
+    return EXIT_OK
+
+
+def _verify_failure(doc: Mapping[str, Any]) -> str:
+    root, key_mgr = doc.get("root") or {}, doc.get("key_mgr")
+    if not root.get("verified"):
+        return f"the root chain did not verify: {root.get('error')}"
+    if key_mgr is not None and not key_mgr.get("verified"):
+        return f"key_mgr did not verify: {key_mgr.get('error')}"
+    untrusted = sum(1 for v in (doc.get("packages") or {}).values() if v.get("verdict") == "untrusted")
+    return f"{untrusted} record(s) are UNTRUSTED"
 
 
 def _anchor_is_json(path: Path) -> None:
@@ -150,11 +163,11 @@ def _pubkeys(values: Sequence[str]) -> list[str]:
     """Each value is a 64-hex ed25519 public key or a ``.pub`` file holding one."""
     keys = []
     for value in values:
-        if len(value) == 64 and not os.path.exists(value):
-            text = value
-        else:
+        if os.path.exists(value):
             with _user_file(value, "public key file"):
                 text = _input_file(value, "public key file").read_text().strip()
+        else:
+            text = value
         if len(text) != 64 or any(c not in "0123456789abcdef" for c in text.lower()):
             raise UsageError(f"{value!r} is not a 64-hex public key or a file holding one")
         keys.append(text.lower())
