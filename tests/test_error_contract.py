@@ -362,3 +362,27 @@ async def test_rest_error_bodies_carry_kind_and_reason(jp_fetch, path, method, b
     code, doc, headers = await _error(jp_fetch, *path, **kwargs)
     assert (code, doc["kind"]) == (status, kind) and doc["message"] and doc["reason"]
     assert headers["Content-Type"].startswith("application/json")
+
+
+# -- the documents repeat the table: they must not drift -------------------------------------------------------------
+def test_openapi_error_schema_enumerates_every_kind_and_every_operation_has_it():
+    from ruamel.yaml import YAML
+
+    spec = YAML(typ="safe").load((Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml").read_text())
+    error = spec["components"]["schemas"]["Error"]
+    assert set(error["properties"]["kind"]["enum"]) == {k.value for k in Kind} and "kind" in error["required"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            assert "default" in operation["responses"], (path, method)
+            for status, response in operation["responses"].items():
+                if status == "default" or int(status) >= 400:
+                    text = json.dumps(response)
+                    assert "#/components/schemas/Error" in text or "#/components/responses/" in text, (path, status)
+
+
+def test_architecture_table_is_the_code_table():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    for kind, outcome in OUTCOMES.items():
+        assert f"| `{kind.value}` | {outcome.http_status} | {outcome.exit_code} |" in doc, kind
