@@ -95,6 +95,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 # -- verify ----------------------------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
+    from .cct.errors import CCTError
     from .render import verify_text
     from .verify_report import verify_files
 
@@ -109,10 +110,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         repodata = _input_file(args.repodata, "--repodata") if args.repodata else None
         with _user_file(repodata or "", "--repodata"):
             report = verify_files(roots, key_mgr=key_mgr, repodata=repodata, now=now)
-    except InvalidInput as exc:
-        # What could be judged still is (the root chain, key_mgr): one document with it and the error.
+    except (InvalidInput, CCTError) as exc:
+        # What could be judged still is (the root chain, key_mgr): one document with it and the error. The
+        # verifier's own exception types end here.
+        error = (
+            exc if isinstance(exc, InvalidInput) else VerificationFailed(f"the records could not be verified: {exc}")
+        )
         partial = verify_files(roots, key_mgr=key_mgr, now=now).to_json()
-        raise PartialResult(exc, partial, verify_text(partial)) from None
+        raise PartialResult(error, partial, verify_text(partial)) from None
     doc = report.to_json()
     if not report.ok:
         raise PartialResult(VerificationFailed(_verify_failure(doc)), doc, verify_text(doc))

@@ -386,3 +386,33 @@ def test_architecture_table_is_the_code_table():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
     for kind, outcome in OUTCOMES.items():
         assert f"| `{kind.value}` | {outcome.http_status} | {outcome.exit_code} |" in doc, kind
+
+
+# -- the verifier's own exception types end at its boundary -----------------------------------------------------------
+def test_key_mgr_without_pkg_mgr_is_a_verification_failure_with_the_report(capsys, signed_files):
+    from jupyter_trust.cct.signing import build_delegating_metadata, read_private_key, sign_raw
+
+    other = build_delegating_metadata(
+        "key_mgr", {"not_pkg_mgr": ([read_private_key(signed_files / "pkg.pri").public_hex], 1)}
+    )
+    (signed_files / "key_mgr.json").write_text(json.dumps(sign_raw(other, read_private_key(signed_files / "km.pri"))))
+    record = {"name": "a", "version": "1", "build": "0", "build_number": 0, "depends": [], "subdir": "noarch"}
+    repodata = {"info": {"subdir": "noarch"}, "packages": {"a-1-0.tar.bz2": record}, "signatures": {}}
+    (signed_files / "repodata.json").write_text(json.dumps(repodata))
+    argv = ["verify", "--root", str(signed_files / "1.root.json"), "--key-mgr", str(signed_files / "key_mgr.json")]
+    code, doc, err = run_json(capsys, [*argv, "--repodata", str(signed_files / "repodata.json")])
+    assert code == 1 and doc["ok"] is False and doc["error"]["kind"] == "verification_failed"
+    assert doc["root"]["verified"] is True and "Traceback" not in err
+
+
+def test_planner_boundary_turns_verifier_errors_into_verification_failed(monkeypatch):
+    from jupyter_trust.cct.errors import UnknownRoleError
+    from jupyter_trust.plans import service
+
+    def raising(*_a):
+        raise UnknownRoleError("key_mgr does not delegate 'pkg_mgr'")
+
+    monkeypatch.setattr(service, "verdicts_for", raising)
+    with pytest.raises(TrustError) as info:
+        service.judged([], None, {})
+    assert info.value.kind is Kind.VERIFICATION_FAILED and "pkg_mgr" in str(info.value)

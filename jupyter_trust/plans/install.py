@@ -21,7 +21,7 @@ from ..fsutil import ensure_private_dir
 from .claim import InstallCancelled, InstallClaim, PrefixBusy, acquire, prefix_lock
 from .decision import InstallRefused, check_installable
 from .model import Plan, PlannedPackage
-from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, verdicts_for
+from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, judged
 
 Phase = Literal["checking", "downloading", "verifying", "linking", "done"]
 
@@ -116,7 +116,7 @@ class Installer:
         wanted: dict[tuple[str, str], list[str]] = {}
         for p in linking:
             wanted.setdefault((p.channel, p.subdir), []).append(p.filename)
-        fresh_verdicts = verdicts_for(captured, state, wanted)
+        fresh_verdicts = judged(captured, state, wanted)
         for p in linking:
             now = fresh_verdicts.get((p.channel, p.subdir, p.filename))
             if now is None or now.verdict != p.verdict:

@@ -296,6 +296,16 @@ def _version_cmp(a: str, b: str) -> int:
 Change = tuple[dict[str, Any], str, str | None]
 
 
+def judged(
+    captured: Sequence[CapturedRepodata], state: TrustState, wanted: Mapping[tuple[str, str], list[str]]
+) -> dict[tuple[str, str, str], RecordVerdict]:
+    """:func:`verdicts_for` at the verifier's boundary: its conda-content-trust exception types end here."""
+    try:
+        return verdicts_for(captured, state, wanted)
+    except CCTError as exc:
+        raise VerificationFailed(f"the packages to be linked could not be verified: {exc}") from None
+
+
 def _changes(result: engine.SolveResult) -> tuple[list[Change], list[dict[str, Any]]]:
     """(record, action, previous version) for each record the solve links, and the installed records it drops."""
     installed = {r["name"]: r for r in result.installed}
@@ -472,7 +482,7 @@ class Planner:
         """The plan from a solve: what changes, each change's verdict, the install decision; stored for installs."""
         by_channel = {(c.channel.rstrip("/"), c.subdir): c for c in captured}
         changes, removals = _changes(result)
-        verdicts = verdicts_for(list(by_channel.values()), state, _wanted(changes))
+        verdicts = judged(list(by_channel.values()), state, _wanted(changes))
         packages = [
             _planned(record, action, previous, self._judge(record, verdicts, by_channel))
             for record, action, previous in changes
