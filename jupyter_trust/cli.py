@@ -524,6 +524,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         code = args.func(args)
     except KeyboardInterrupt:
+        from .plans.claim import InstallCancelled
+
+        _report(InstallCancelled("interrupted"), json_mode=json_mode)
         code = 130
     except PartialResult as failed:
         code = _report(failed.error, json_mode=json_mode, partial=failed.partial, text=failed.text)

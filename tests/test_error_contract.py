@@ -416,3 +416,12 @@ def test_planner_boundary_turns_verifier_errors_into_verification_failed(monkeyp
     with pytest.raises(TrustError) as info:
         service.judged([], None, {})
     assert info.value.kind is Kind.VERIFICATION_FAILED and "pkg_mgr" in str(info.value)
+
+
+def test_interrupt_is_still_one_json_document(capsys, monkeypatch):
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("jupyter_trust.frontend.commands.status", interrupted)
+    code, doc, _ = run_json(capsys, ["status"])
+    assert code == 130 and doc["error"] == {"kind": "cancelled", "message": "interrupted"}
