@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,5 @@ def install(
 
 
 def default_prefix() -> str:
-    import os
-
+    """The command line's default target: the active conda environment, else this Python's."""
     return os.environ.get("CONDA_PREFIX") or sys.prefix
