@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from .commands import steps
 from .errors import EXIT_OK, EXIT_USAGE, InvalidInput, TrustError, VerificationFailed, from_os_error
-from .frontend import commands
 
 if TYPE_CHECKING:
     from .core import Core
@@ -48,7 +48,7 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def _core(args: argparse.Namespace) -> Core:
-    return commands.make_core()
+    return steps.make_core()
 
 
 # -- user-named files: what goes wrong with them is the user's input, not our internal error ----------
@@ -88,7 +88,7 @@ def _user_file(path: str | Path, what: str = "file") -> Iterator[None]:
 
 # -- status ----------------------------------------------------------------------------------------
 def cmd_status(args: argparse.Namespace) -> int:
-    status = commands.status(_core(args), refresh=args.refresh)
+    status = steps.status(_core(args), refresh=args.refresh)
     _emit(args, status.to_json(), status.to_text())
     return EXIT_OK
 
@@ -336,7 +336,7 @@ def cmd_token_set(args: argparse.Namespace) -> int:
     token = _read_token(args)
     result = core.settings().set_token(
         token,
-        location=commands.condarc_location(core, args),
+        location=steps.condarc_location(core, args),
         validate=not args.no_validate,
         enable_signature_verification=args.enable_signature_verification,
     )
@@ -345,11 +345,11 @@ def cmd_token_set(args: argparse.Namespace) -> int:
 
 def cmd_token_remove(args: argparse.Namespace) -> int:
     core = _core(args)
-    return _settings_result(args, core.settings().remove_token(location=commands.condarc_location(core, args)))
+    return _settings_result(args, core.settings().remove_token(location=steps.condarc_location(core, args)))
 
 
 def cmd_verification(args: argparse.Namespace) -> int:
-    return _settings_result(args, commands.set_verification(_core(args), args))
+    return _settings_result(args, steps.set_verification(_core(args), args))
 
 
 # -- plans and installs ----------------------------------------------------------------------------
@@ -357,7 +357,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .plans.decision import install_refusal
     from .render import plan_text
 
-    plan = commands.plan(_core(args), args, default_prefix=commands.default_prefix())
+    plan = steps.plan(_core(args), args, default_prefix=steps.default_prefix())
     data = plan.to_json()
     refusal = install_refusal(plan, confirm_unsigned=True)
     if refusal is not None:
@@ -371,7 +371,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     from .render import plan_text
 
     core = _core(args)
-    plan = commands.plan(core, args, default_prefix=commands.default_prefix())
+    plan = steps.plan(core, args, default_prefix=steps.default_prefix())
     data = plan.to_json()
     text = plan_text(data)
     try:
@@ -391,7 +391,7 @@ def cmd_install(args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"[{p.phase}] {p.packages_done}/{p.packages_total} packages {p.message}", file=sys.stderr)
 
-        result = commands.install(
+        result = steps.install(
             core,
             plan,
             confirm_unsigned=confirm_unsigned,
@@ -489,21 +489,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = tsub.add_parser("set", parents=[common])
     p.add_argument("--enable-signature-verification", action="store_true")
     p.add_argument("--no-validate", action="store_true", help="store the token without the validation request")
-    commands.location_flags(p)
+    steps.location_flags(p)
     p.set_defaults(func=cmd_token_set)
     p = tsub.add_parser("remove", parents=[common])
-    commands.location_flags(p)
+    steps.location_flags(p)
     p.set_defaults(func=cmd_token_remove)
 
     p = sub.add_parser("verification", parents=[common], help="turn conda's signature verification on or off")
-    commands.verification_arguments(p)
+    steps.verification_arguments(p)
     p.set_defaults(func=cmd_verification)
 
     p = sub.add_parser("plan", parents=[common], help="show the signed install plan (exit 1 when it is blocked)")
-    commands.plan_arguments(p, install=False)
+    steps.plan_arguments(p, install=False)
     p.set_defaults(func=cmd_plan)
     p = sub.add_parser("install", parents=[common], help="install a plan that verified")
-    commands.plan_arguments(p, install=True)
+    steps.plan_arguments(p, install=True)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_install)
 
@@ -541,7 +541,7 @@ def _report(
     exc: BaseException, *, json_mode: bool, partial: Mapping[str, Any] | None = None, text: str | None = None
 ) -> int:
     """The error as one stderr line (and, with ``--json``, as the one document on stdout); its exit code."""
-    from .frontend.report import describe, error_document, redactor_for
+    from .commands.report import describe, error_document, redactor_for
 
     problem = describe(exc, redactor_for())
     if json_mode:

@@ -27,10 +27,10 @@ from typing import Any, NoReturn
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.display import display
 
+from .commands import steps
+from .commands.report import describe, redactor_for
 from .core import Core
 from .errors import InvalidInput, TrustError
-from .frontend import commands
-from .frontend.report import describe, redactor_for
 from .render import plan_html, plan_text, settings_text
 
 
@@ -61,12 +61,12 @@ def _parser() -> _Parser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--from-env", metavar="VAR")
     src.add_argument("--from-file", metavar="PATH")
-    commands.location_flags(p)
+    steps.location_flags(p)
     p = token.add_parser("remove", add_help=False)
-    commands.location_flags(p)
-    commands.verification_arguments(sub.add_parser("verification", add_help=False))
-    commands.plan_arguments(sub.add_parser("plan", add_help=False), install=False)
-    commands.plan_arguments(sub.add_parser("install", add_help=False), install=True)
+    steps.location_flags(p)
+    steps.verification_arguments(sub.add_parser("verification", add_help=False))
+    steps.plan_arguments(sub.add_parser("plan", add_help=False), install=False)
+    steps.plan_arguments(sub.add_parser("install", add_help=False), install=True)
     return parser
 
 
@@ -80,7 +80,7 @@ def _show(text: str, html: str | None = None) -> None:
 @magics_class
 class CondaTrustMagics(Magics):
     def _core(self) -> Core:
-        return commands.make_core(kernel_prefix=Path(sys.prefix))
+        return steps.make_core(kernel_prefix=Path(sys.prefix))
 
     @line_magic
     def conda_trust(self, line: str) -> None:
@@ -98,14 +98,14 @@ class CondaTrustMagics(Magics):
 
     # -- commands ------------------------------------------------------------------------------
     def _do_status(self, core: Core, args: argparse.Namespace) -> None:
-        status = commands.status(core, refresh=args.refresh)
+        status = steps.status(core, refresh=args.refresh)
         _show(status.to_text(), status.to_html())
 
     def _settings(self, result: Any) -> None:
         _show(settings_text(result.to_json()))
 
     def _do_token(self, core: Core, args: argparse.Namespace) -> None:
-        location = commands.condarc_location(core, args)
+        location = steps.condarc_location(core, args)
         if args.action == "remove":
             self._settings(core.settings().remove_token(location=location))
             return
@@ -129,10 +129,10 @@ class CondaTrustMagics(Magics):
         self._settings(result)
 
     def _do_verification(self, core: Core, args: argparse.Namespace) -> None:
-        self._settings(commands.set_verification(core, args))
+        self._settings(steps.set_verification(core, args))
 
     def _plan(self, core: Core, args: argparse.Namespace) -> Any:
-        plan = commands.plan(core, args, default_prefix=sys.prefix)
+        plan = steps.plan(core, args, default_prefix=sys.prefix)
         data = plan.to_json()
         _show(plan_text(data), plan_html(data))
         return plan
@@ -147,7 +147,7 @@ class CondaTrustMagics(Magics):
             print(f"[{p.phase}] {p.packages_done}/{p.packages_total} packages {p.message}")
 
         try:
-            result = commands.install(
+            result = steps.install(
                 core,
                 plan,
                 confirm_unsigned=args.confirm_unsigned,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from jupyter_trust.frontend.config import load_jupyter_section, load_policy
+from jupyter_trust.commands.config import load_jupyter_section, load_policy
 from jupyter_trust.policy import PolicyError
 
 

@@ -247,7 +247,7 @@ def test_internal_error_exits_three_with_a_redacted_json_error(capsys, monkeypat
     def broken(*_a, **_k):
         raise exc
 
-    monkeypatch.setattr("jupyter_trust.frontend.commands.status", broken)
+    monkeypatch.setattr("jupyter_trust.commands.steps.status", broken)
     code, doc, err = run_json(capsys, ["status"])
     assert code == 3 and doc == {"ok": False, "error": {"kind": "internal", "message": doc["error"]["message"]}}
     assert "internal error" in doc["error"]["message"] and type(exc).__name__ in doc["error"]["message"]
@@ -262,13 +262,13 @@ def test_internal_error_redacts_the_stored_token(capsys, monkeypatch):
     def broken(*_a, **_k):
         raise ValueError(f"failed with {SECRET}")
 
-    monkeypatch.setattr("jupyter_trust.frontend.commands.status", broken)
+    monkeypatch.setattr("jupyter_trust.commands.steps.status", broken)
     code, doc, err = run_json(capsys, ["status"])
     assert code == 3 and SECRET not in json.dumps(doc) + err
 
 
 def test_plain_internal_error_without_json_is_one_stderr_line(capsys, monkeypatch):
-    monkeypatch.setattr("jupyter_trust.frontend.commands.status", lambda *_a, **_k: {}["missing"])
+    monkeypatch.setattr("jupyter_trust.commands.steps.status", lambda *_a, **_k: {}["missing"])
     code = main(["status"])
     out, err = capsys.readouterr()
     assert code == 3 and out == "" and err.count("\n") == 1 and "KeyError" in err
@@ -282,7 +282,7 @@ def test_magic_internal_error_is_one_redacted_line(capsys, monkeypatch):
     ip.run_line_magic("load_ext", "jupyter_trust")
     try:
         monkeypatch.setattr(
-            "jupyter_trust.frontend.commands.status",
+            "jupyter_trust.commands.steps.status",
             lambda *_a, **_k: (_ for _ in ()).throw(ValueError(f"/t/{SECRET}/x")),
         )
         ip.run_line_magic("conda_trust", "status")
@@ -422,6 +422,6 @@ def test_interrupt_is_still_one_json_document(capsys, monkeypatch):
     def interrupted(*_a, **_k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("jupyter_trust.frontend.commands.status", interrupted)
+    monkeypatch.setattr("jupyter_trust.commands.steps.status", interrupted)
     code, doc, _ = run_json(capsys, ["status"])
     assert code == 130 and doc["error"] == {"kind": "cancelled", "message": "interrupted"}

@@ -10,8 +10,8 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Int, List, Unicode
 
+from ..commands.config import policy_values
 from ..core import Core
-from ..frontend.config import policy_values
 from ..policy import DEFAULTS, Policy
 from ..redact import Redactor
 from ..tasks import TaskManager
