@@ -167,3 +167,43 @@ def test_claim_opened_early_is_kept_when_entered(tmp_path):
         claim.finish("succeeded")
     assert journal(tmp_path)["state"] == "succeeded"
     InstallClaim(tmp_path, record("ef" * 16), redact=Redactor()).open().release()
+
+
+# -- every surface asks the same decision ----------------------------------------------------------------------------
+@pytest.fixture
+def cli_channel(signed_channel, monkeypatch, tmp_path):
+    """The command line and the magic pointed at the signed channel (condarc, trust root, admin env root)."""
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"allowed_prefix_roots": [str(signed_channel.envs)]}))
+    for name in ("CONDARC", "JUPYTER_TRUST_ROOT"):
+        monkeypatch.setenv(name, signed_channel.environ[name])
+    monkeypatch.setenv("JUPYTER_TRUST_POLICY_FILE", str(policy))
+    return signed_channel
+
+
+def test_cli_and_magic_refuse_what_the_decision_refuses(cli_channel, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from jupyter_trust.cli import main
+
+    prefix = str(cli_channel.prefix())
+    code = main(["plan", "tampered-tool", "--prefix", prefix, "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["blocked"] and doc["ok"] is False and doc["error"]["kind"] == "verification_failed"
+    assert doc["error"]["reasons"] == doc["reasons"]
+
+    code = main(["install", "unsigned-extra", "--prefix", prefix, "--yes", "--json"])
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert code == 1 and doc["installed"] is False and doc["needs_confirmation"]
+    assert "--confirm-unsigned" in doc["error"]["message"] and "--confirm-unsigned" in err
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "jupyter_trust")
+    try:
+        ip.run_line_magic("conda_trust", f"install tampered-tool --prefix {prefix}")
+        err = capsys.readouterr().err
+        assert err.startswith("%conda_trust: Not installed: the plan is blocked")
+    finally:
+        InteractiveShell.clear_instance()
+    assert not list((cli_channel.prefix() / "conda-meta").glob("*.json"))  # nothing was linked
