@@ -16,6 +16,7 @@ import errno
 import getpass
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -56,34 +57,36 @@ def _input_file(path: str | Path, what: str) -> Path:
     """``path`` names a readable regular file, else :class:`InvalidInput` saying which argument is wrong."""
     path = Path(path)
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise InvalidInput(f"{what} {path} is a directory, not a file")
+        if not stat.S_ISREG(mode):  # checked before opening: a FIFO would block the open
+            raise InvalidInput(f"{what} {path} is not a regular file")
         with open(path, "rb"):
             pass
     except FileNotFoundError:
         raise InvalidInput(f"{what} {path} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{what} {path} is a directory, not a file") from None
     except OSError as exc:
         raise InvalidInput(f"{what} {path} cannot be read: {exc.strerror or type(exc).__name__}") from None
-    if not path.is_file():
-        raise InvalidInput(f"{what} {path} is not a regular file")
     return path
 
 
 @contextlib.contextmanager
-def _user_file(path: str | Path, what: str = "file") -> Iterator[None]:
-    """Errors reading, parsing or writing a file the user named: input errors, except a full or read-only disk."""
+def _user_file(path: str | Path | None, what: str = "file") -> Iterator[None]:
+    """Errors reading, parsing or writing what the user named: input errors, except a full or read-only disk."""
+    label = f"{what} {path}" if path else what
     try:
         yield
     except TrustError as exc:
         if exc.outcome.exit_code == EXIT_USAGE:
             raise
-        raise InvalidInput(f"{what} {path}: {exc}") from None
+        raise InvalidInput(f"{label}: {exc}") from None
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-            raise from_os_error(exc, f"{what} {path}") from None
-        raise InvalidInput(f"{what} {path}: {exc.strerror or type(exc).__name__}") from None
+            raise from_os_error(exc, label) from None
+        raise InvalidInput(f"{label}: {exc.strerror or type(exc).__name__}") from None
     except (ValueError, TypeError, KeyError) as exc:  # the signing tools' checks of a document's shape
-        raise InvalidInput(f"{what} {path} cannot be used: {exc}") from None
+        raise InvalidInput(f"{label} cannot be used: {exc}") from None
 
 
 # -- status ----------------------------------------------------------------------------------------
@@ -108,7 +111,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         key_mgr = _input_file(args.key_mgr, "--key-mgr") if args.key_mgr else None
         repodata = _input_file(args.repodata, "--repodata") if args.repodata else None
-        with _user_file(repodata or "", "--repodata"):
+        with _user_file(repodata, "--repodata") if repodata else contextlib.nullcontext():
             report = verify_files(roots, key_mgr=key_mgr, repodata=repodata, now=now)
     except (InvalidInput, CCTError) as exc:
         # What could be judged still is (the root chain, key_mgr): one document with it and the error. The
@@ -221,7 +224,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 def cmd_root_create(args: argparse.Namespace) -> int:
 
-    with _user_file("", "--root-key/--key-mgr-key"):
+    with _user_file(None, "--root-key/--key-mgr-key"):
         doc = _build_root(args)
     _write_doc(args.output, doc)
     _emit(
@@ -282,7 +285,7 @@ def cmd_root_sign(args: argparse.Namespace) -> int:
 def cmd_key_mgr_create(args: argparse.Namespace) -> int:
     from .cct.signing import build_key_mgr
 
-    with _user_file("", "--pkg-mgr-key"):
+    with _user_file(None, "--pkg-mgr-key"):
         doc = build_key_mgr(
             _pubkeys(args.pkg_mgr_key), args.threshold, version=args.version, expiration=_expiration(args.expires_days)
         )

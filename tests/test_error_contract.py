@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -425,3 +426,10 @@ def test_interrupt_is_still_one_json_document(capsys, monkeypatch):
     monkeypatch.setattr("jupyter_trust.commands.steps.status", interrupted)
     code, doc, _ = run_json(capsys, ["status"])
     assert code == 130 and doc["error"] == {"kind": "cancelled", "message": "interrupted"}
+
+
+def test_a_fifo_given_as_a_file_is_refused_without_blocking(capsys, tmp_path):
+    fifo = tmp_path / "root.fifo"
+    os.mkfifo(fifo)
+    code, doc, _ = run_json(capsys, ["verify", "--root", str(fifo)])
+    assert code == 2 and "not a regular file" in doc["error"]["message"]
