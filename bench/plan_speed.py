@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -142,8 +143,11 @@ def plan_env(tmpp: Path, server_url: str, channel_url: str, base: Path) -> dict[
     }
 
 
-def rest_plans(env: dict[str, str], prefix: Path, runs: int) -> tuple[float, list[float]]:
-    """First and warm ``POST /jupyter-trust/plans`` latencies on a real ``jupyter server``."""
+def rest_plans(
+    env: dict[str, str], prefix: Path, runs: int, check: Callable[[dict], None] | None = None
+) -> tuple[float, list[float]]:
+    """First and warm ``POST /jupyter-trust/plans`` latencies on a real ``jupyter server`` (``check`` sees each
+    plan document, outside the timing)."""
     import secrets
     import socket
 
@@ -173,8 +177,10 @@ def rest_plans(env: dict[str, str], prefix: Path, runs: int) -> tuple[float, lis
             request = urllib.request.Request(f"{base}/jupyter-trust/plans", data=body, headers=headers)
             with urllib.request.urlopen(request, timeout=60) as response:
                 assert response.status == 201
-                response.read()
+                document = response.read()
             times.append(time.perf_counter() - t0)
+            if check is not None:
+                check(json.loads(document))
             time.sleep(0.3)  # let the next spare solver start between plans, as between a user's clicks
         return times[0], times[1:]
     finally:

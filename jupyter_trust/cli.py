@@ -412,6 +412,21 @@ def _yes(prompt: str) -> bool:
     return input(prompt).strip().lower() in ("y", "yes")
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit
+    from .render import audit_text
+
+    core = _core(args)
+    prefix = core.target_prefix(args.prefix or steps.default_prefix())
+    report = audit(core.plan_context(), prefix)
+    doc = report.to_json()
+    if report.failed:
+        failed = VerificationFailed(f"the audit of {prefix} found untrusted packages or failed attestations")
+        raise PartialResult(failed, doc, audit_text(doc))
+    _emit(args, doc, audit_text(doc))
+    return EXIT_OK
+
+
 # -- parser ----------------------------------------------------------------------------------------
 def _new_metadata_flags(p: argparse.ArgumentParser, *, version: bool) -> None:
     if version:
@@ -509,6 +524,12 @@ def build_parser() -> argparse.ArgumentParser:
     steps.plan_arguments(p, install=True)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser(
+        "audit", parents=[common], help="both verdicts (content trust, attestation) for every installed package"
+    )
+    p.add_argument("--prefix", "-p", help="environment (name or prefix; default: the active one)")
+    p.set_defaults(func=cmd_audit)
 
     # `demo` is dispatched before parsing (see main); listed here for --help.
     sub.add_parser("demo", help="start JupyterLab against the built-in signed demo channel (--help for options)")

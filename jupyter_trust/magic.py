@@ -8,6 +8,7 @@
     %conda_trust verification on|off [--user|--env|--system|--file PATH]
     %conda_trust plan SPEC... [--prefix P]
     %conda_trust install SPEC... [--prefix P] [--confirm-unsigned]
+    %conda_trust audit [--prefix P]
 
 The token is never an argument (it would be saved in the notebook): it is read with a hidden prompt,
 or from an environment variable or file the user names. Installs go into the kernel's environment
@@ -67,6 +68,8 @@ def _parser() -> _Parser:
     steps.verification_arguments(sub.add_parser("verification", add_help=False))
     steps.plan_arguments(sub.add_parser("plan", add_help=False), install=False)
     steps.plan_arguments(sub.add_parser("install", add_help=False), install=True)
+    p = sub.add_parser("audit", add_help=False)
+    p.add_argument("--prefix", "-p")
     return parser
 
 
@@ -139,6 +142,13 @@ class CondaTrustMagics(Magics):
 
     def _do_plan(self, core: Core, args: argparse.Namespace) -> None:
         self._plan(core, args)
+
+    def _do_audit(self, core: Core, args: argparse.Namespace) -> None:
+        from .audit import audit
+        from .render import audit_text
+
+        report = audit(core.plan_context(), core.target_prefix(args.prefix or sys.prefix)).to_json()
+        _show(audit_text(report))
 
     def _do_install(self, core: Core, args: argparse.Namespace) -> None:
         plan = self._plan(core, args)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .attest.config import AttestationPolicyError, check_attestations, check_trusted_publishers
 from .errors import Kind, TrustError
 
 ExpiryPolicy = Literal["warn", "block"]
@@ -36,6 +37,7 @@ _ORDER: dict[str, tuple[Any, ...]] = {
     "require_verification": (False, True),
     "allow_user_token": (True, False),
     "allow_server_prefix": (True, False),
+    "attestations": ("off", "report", "require"),
 }
 
 
@@ -105,6 +107,17 @@ DEFAULTS: dict[str, Any] = {
     "engine": "rattler",
     # Largest repodata.json accepted, in bytes.
     "repodata_max_bytes": 256 * 1024 * 1024,
+    # Sigstore publish attestations (CEP 27): who may publish to each channel ({channel: [{issuer, repository} |
+    # {issuer, identity}]}); a channel without an entry accepts any valid signer, an empty list accepts none.
+    "trusted_publishers": {},
+    # Attestations per channel: off (not checked), report (shown; missing never blocks), require (missing blocks);
+    # a string for every channel or a mapping {channel or "*": mode}.
+    "attestations": "report",
+    # Sigstore trusted_root.json or client trust config; None = $JUPYTER_TRUST_SIGSTORE_ROOT, else the shipped
+    # public-good root.
+    "sigstore_trust_root": None,
+    # Channels whose unpinned <package url>.v0.sigs sidecars are looked up when a record advertises none.
+    "attestations_v0_sigs_channels": [],
 }
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
@@ -126,14 +139,25 @@ def _check(name: str, value: Any) -> Any:
         raise PolicyError(f"policy '{name}' must be a list of strings")
     if name == "repodata_max_bytes" and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
         raise PolicyError("policy 'repodata_max_bytes' must be a positive integer")
-    if name in ("token_env_var", "token_file", "trust_root") and value is not None and not isinstance(value, str):
+    if name == "trusted_publishers":
+        try:
+            return check_trusted_publishers(value)
+        except AttestationPolicyError as exc:
+            raise PolicyError(str(exc)) from None
+    if name == "attestations":
+        try:
+            return check_attestations(value)
+        except AttestationPolicyError as exc:
+            raise PolicyError(str(exc)) from None
+    paths = ("token_env_var", "token_file", "trust_root", "sigstore_trust_root")
+    if name in paths and value is not None and not isinstance(value, str):
         raise PolicyError(f"policy '{name}' must be a string")
     return value
 
 
 def _stricter_or_equal(name: str, candidate: Any, locked: Any) -> bool:
     order = _ORDER.get(name)
-    if order is None:
+    if order is None or candidate not in order or locked not in order:  # e.g. a per-channel mapping
         return candidate == locked
     return order.index(candidate) >= order.index(locked)
 

@@ -6,11 +6,18 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from .attest.result import publisher_cell
+
 _BADGE_COLOURS = {"trusted": "#1b5e20", "unsigned": "#e65100", "untrusted": "#b71c1c", "n/a": "#616161"}
 
 
+def _table(rows: list[tuple[Any, ...]]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
 def plan_text(plan: Mapping[str, Any]) -> str:
-    rows = [("", "name", "version", "build", "channel", "verdict", "reason")]
+    rows = [("", "name", "version", "build", "channel", "verdict", "publisher", "reason")]
     for p in plan.get("packages", []):
         rows.append(
             (
@@ -20,12 +27,11 @@ def plan_text(plan: Mapping[str, Any]) -> str:
                 p.get("build", ""),
                 p.get("channel", ""),
                 p.get("verdict", "").upper(),
+                publisher_cell(p.get("attestation")),
                 p.get("reason", ""),
             )
         )
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    lines = [f"Plan {plan.get('id', '')[:12]} for {plan.get('prefix')}"]
-    lines += ["  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = [f"Plan {plan.get('id', '')[:12]} for {plan.get('prefix')}", *_table(rows)]
     if not plan.get("packages"):
         lines.append("  nothing to do: the environment already satisfies the request")
     for w in plan.get("warnings", []):
@@ -42,7 +48,9 @@ def plan_text(plan: Mapping[str, Any]) -> str:
 
 def plan_html(plan: Mapping[str, Any]) -> str:
     esc = html.escape
-    head = "".join(f"<th>{h}</th>" for h in ("action", "name", "version", "build", "channel", "verdict", "reason"))
+    head = "".join(
+        f"<th>{h}</th>" for h in ("action", "name", "version", "build", "channel", "verdict", "publisher", "reason")
+    )
     body = []
     for p in plan.get("packages", []):
         verdict = str(p.get("verdict", ""))
@@ -54,7 +62,8 @@ def plan_html(plan: Mapping[str, Any]) -> str:
         body.append(
             "<tr>"
             + "".join(f"<td>{esc(str(c))}</td>" for c in cells)
-            + f"<td>{badge}</td><td>{esc(str(p.get('reason', '')))}</td></tr>"
+            + f"<td>{badge}</td><td>{esc(publisher_cell(p.get('attestation')))}</td>"
+            + f"<td>{esc(str(p.get('reason', '')))}</td></tr>"
         )
     if plan.get("blocked"):
         foot = "<p style='color:#b71c1c'><b>Blocked:</b></p><ul>" + "".join(
@@ -104,4 +113,23 @@ def settings_text(result: Mapping[str, Any]) -> str:
     lines.append(f"token: {token['masked']} ({token['location']})" if token.get("present") else "token: not set")
     enabled = (result.get("verification") or {}).get("enabled")
     lines.append(f"signature verification: {'ON' if enabled else 'OFF'} (in {result.get('condarc')})")
+    return "\n".join(lines)
+
+
+def audit_text(report: Mapping[str, Any]) -> str:
+    rows = [("name", "version", "build", "channel", "verdict", "publisher", "reason")]
+    for p in report.get("packages", []):
+        rows.append(
+            (
+                p.get("name", ""),
+                p.get("version", ""),
+                p.get("build", ""),
+                p.get("channel", ""),
+                str(p.get("verdict", "")).upper(),
+                publisher_cell(p.get("attestation")),
+                p.get("reason", ""),
+            )
+        )
+    lines = [f"Audit of {report.get('prefix')}", *_table(rows)]
+    lines.append(str((report.get("summary") or {}).get("text", "")))
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
+from .attest.status import attestation_lines, attestation_status
 from .core import Core
 from .trust.store import TrustState
 
@@ -26,6 +27,8 @@ class Status:
     warnings: list[str]
     interrupted_tasks: list[Mapping[str, Any]] = field(default_factory=list)
     version: str = __version__
+    #: the Sigstore root in use and each channel's attestation mode and publishers
+    attestations: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,7 @@ class Status:
             "engine": dict(self.engine),
             "warnings": list(self.warnings),
             "interrupted_tasks": [dict(t) for t in self.interrupted_tasks],
+            "attestations": dict(self.attestations),
         }
 
     # -- text and HTML renderings (CLI and magic) ----------------------------------------------
@@ -88,6 +92,7 @@ class Status:
                 else "not set",
             ),
             ("Engine", _engine_line(self.engine)),
+            *attestation_lines(self.attestations),
         ]
         for name, value in self.policy.items():
             if value.get("locked"):
@@ -182,4 +187,5 @@ def build_status(
         engine=engine,
         warnings=warnings,
         interrupted_tasks=list(interrupted() if interrupted else []),
+        attestations=attestation_status(core.policy, core.environ, config.channel_urls()),
     )

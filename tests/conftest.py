@@ -12,10 +12,11 @@ pytest_plugins = [
     "token_fixtures",
     "engine_fixtures",
     "hub_fixtures",
+    "real_conda_fixtures",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = REPO.parent / "shared" / "vectors"
+VECTORS = REPO / "tests" / "data"  # third-party vectors, see data/PROVENANCE.md
 
 _ISOLATED_UNSET = (
     "CONDARC",

@@ -1,7 +1,10 @@
 """A conda-CLI stand-in for the conda engine's tests.
 
-conda itself cannot be installed here, so the tests run the conda engine against a **stand-in**: a small
-executable Python script that implements ``conda install|create --dry-run --json ... --prefix P -- specs`` by
+Real conda is tested in ``tests/test_real_conda.py`` (when a build is configured: install, update, removal,
+"already installed", solve errors, text before the JSON). The **stand-in** stays for what real conda will not
+produce on demand: answers that lie about records, links a name twice, malformed or missing JSON, a hang, a
+crash, and a look at the argv and environment conda was given; and it makes those tests run from any clone. It is a
+small executable Python script that implements ``conda install|create --dry-run --json ... --prefix P -- specs`` by
 downloading each ``-c`` channel's repodata over HTTP (the loopback channel of ``channel_fixtures``), solving with
 rattler (the worker's own solve, so its answers are real solutions) and printing conda's documented dry-run JSON
 shape (``actions.FETCH`` full records, ``actions.LINK``/``UNLINK`` ``dist_fields_dump`` entries, or
@@ -11,7 +14,8 @@ and pid to ``calls.jsonl``, and a test can make it misbehave through ``behaviour
 ``noise``      text printed before the JSON;            ``hang``        sleep (with a child of its own) instead;
 ``error``      print this conda error object, exit 1;   ``raw``/``exit_code``  print this instead / exit with it;
 ``fetch``      ``{name: {field: value}}`` laid over FETCH records;  ``link`` the same for LINK entries;
-``add``        extra ``{"link": {...}, "fetch": {...}}`` entries;   ``drop_fetch`` names left out of FETCH.
+``add``        extra ``{"link": {...}, "fetch": {...}}`` entries;   ``drop_fetch`` names left out of FETCH;
+``conda26``    refuse ``install`` into a prefix without ``conda-meta/history`` as conda 26 does.
 """
 
 from __future__ import annotations
@@ -85,6 +89,9 @@ def main():
     options, specs = args[:dash], args[dash + 1 :]
     channels = [options[i + 1] for i, a in enumerate(options) if a == "-c"]
     prefix = options[options.index("--prefix") + 1]
+    history = os.path.join(prefix, "conda-meta", "history")
+    if todo.get("conda26") and args[0] == "install" and not os.path.isfile(history):
+        finish({{"exception_name": "DirectoryNotACondaEnvironmentError", "message": "not a conda environment"}}, 1)
     sys.path[:0] = {paths!r}
     from jupyter_trust.engine.worker import _solve
     from jupyter_trust.plans.service import current_subdir
@@ -162,6 +169,17 @@ def make_conda_standin(base: Path) -> CondaStandIn:
     standin.exe.write_text(_SCRIPT.format(python=sys.executable, state=str(base / "state"), paths=[repo]))
     standin.exe.chmod(0o755)
     return standin
+
+
+def serve_with_conda(jp_serverapp: Any, channel: Any) -> Any:
+    """The running server's core planning with ``engine: conda`` over ``channel`` (its environment and env root)."""
+    from jupyter_trust.policy import Policy
+
+    core = jp_serverapp.web_app.settings["jupyter_trust_core"]
+    core.environ = channel.environ
+    core.__dict__.pop("conda", None)  # found again from the new environment
+    core.policy = Policy.load({"allowed_prefix_roots": [str(channel.envs)], "engine": "conda"})
+    return channel
 
 
 @pytest.fixture

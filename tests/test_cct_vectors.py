@@ -1,4 +1,4 @@
-"""Every file in shared/vectors gives the outcome its MANIFEST states (conda-content-trust compatibility)."""
+"""Every file in tests/data gives the outcome its MANIFEST states (conda-content-trust compatibility)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from jupyter_trust.cct.verify import (
 )
 from jupyter_trust.trust.anchor import discover_anchor
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "data"  # see data/PROVENANCE.md
 CCT = VECTORS / "conda-content-trust"
 TD, DEMO, CODE, CONDA, ANACONDA = (
     CCT / "testdata",

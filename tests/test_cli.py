@@ -13,7 +13,7 @@ import pytest
 
 from jupyter_trust.cli import main
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "data"  # see data/PROVENANCE.md
 CCT = VECTORS / "conda-content-trust" / "testdata"
 CONDA = VECTORS / "conda"
 

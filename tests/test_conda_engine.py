@@ -1,7 +1,8 @@
 """The conda engine: conda only solves; every record it plans is verified from our captured repodata.
 
-conda is not installable here: these tests run a conda-CLI stand-in (``tests/engine_fixtures.py``) that solves
-with rattler over the same loopback channel and prints conda's dry-run JSON; tests make it lie or misbehave.
+These tests run a conda-CLI stand-in (``tests/engine_fixtures.py``) that solves with rattler over the same loopback
+channel and prints conda's dry-run JSON, so tests can make it lie or misbehave; ``tests/test_real_conda.py`` runs
+the engine against real conda.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from channel_fixtures import make_signed_channel, tree_digest
-from engine_fixtures import make_conda_standin
+from engine_fixtures import make_conda_standin, serve_with_conda
 
 from jupyter_trust.demo.build import PackageSpec
 from jupyter_trust.engine import conda_engine
@@ -89,6 +90,20 @@ def test_an_update_unlinks_the_old_record_like_rattler(tmp_path):
         assert {p.name for p in (prefix / "conda-meta").glob("*.json")} == {"trusty-lib-2.0-0.json"}
     finally:
         channel.server.stop()
+
+
+@pytest.mark.parametrize("history", [True, False])
+def test_a_prefix_without_history_is_planned_again_with_create_when_conda_refuses_install(conda_channel, history):
+    """conda 26 calls a prefix without conda-meta/history no environment (conda 25 refuses ``create`` there)."""
+    conda_channel.standin.behave(conda26=True)
+    prefix = conda_channel.prefix()
+    if history:
+        (prefix / "conda-meta" / "history").write_text("")
+    core = conda_channel.core(engine="conda")
+    assert verdicts(core.planner().plan(["trusty-lib"], prefix)) == {LIB: "trusted"}
+    assert verdicts(asyncio.run(core.planner().plan_async(["trusty-lib"], prefix))) == {LIB: "trusted"}
+    commands = [call["argv"][1] for call in conda_channel.standin.calls()]
+    assert commands == (["install"] * 2 if history else ["install", "create"] * 2)
 
 
 def test_a_new_prefix_is_planned_with_create(conda_channel):
@@ -374,13 +389,7 @@ def test_cli_engine_conda_without_conda_exits_2(signed_channel, monkeypatch, tmp
 
 @pytest.fixture
 def conda_server(conda_channel, jp_serverapp):
-    from jupyter_trust.policy import Policy
-
-    core = jp_serverapp.web_app.settings["jupyter_trust_core"]
-    core.environ = conda_channel.environ
-    core.__dict__.pop("conda", None)  # found again from the new environment
-    core.policy = Policy.load({"allowed_prefix_roots": [str(conda_channel.envs)], "engine": "conda"})
-    return conda_channel
+    return serve_with_conda(jp_serverapp, conda_channel)
 
 
 async def _post_plan(jp_fetch, prefix: Path) -> tuple[int, dict]:

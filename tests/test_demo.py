@@ -21,7 +21,12 @@ def test_demo_channel_has_the_four_kinds_of_record(tmp_path):
         "trusty-lib-1.0-0.conda": "trusted",
         "unsigned-extra-1.0-0.conda": "unsigned",
         "tampered-tool-1.0-0.conda": "untrusted",
+        "attested-tool-1.0-0.conda": "unsigned",
+        "stranger-tool-1.0-0.conda": "unsigned",
     }
+    for fn in ("attested-tool-1.0-0.conda", "stranger-tool-1.0-0.conda"):
+        digest = repodata["packages.conda"][fn]["attestations_sha256"]
+        assert (built.repodata_path.parent / f"{fn}.sigs.{digest}").is_file()
     assert repodata["packages.conda"]["trusty-app-1.0-0.conda"]["depends"] == ["trusty-lib >=1.0"]
     assert all(p.stat().st_size > 0 for p in built.packages.values())
     assert (built.keys_dir / "pkg_mgr.pri").stat().st_mode & 0o077 == 0
@@ -52,3 +57,23 @@ def test_launcher_setup_trusts_the_demo_root(tmp_path):
         config = json.loads(setup.config.read_text())
         assert config["JupyterTrustApp"]["allowed_prefix_roots"] == [str(setup.envs)]
         assert (setup.envs / "demo-env" / "conda-meta").is_dir()
+
+
+def test_demo_shows_publishers(tmp_path):
+    import os
+
+    from jupyter_trust.core import Core
+    from jupyter_trust.policy import Policy
+
+    built = build_demo(tmp_path / "c")
+    with ChannelServer(built.root_dir) as server:
+        setup = prepare(tmp_path, server, built)
+        section = json.loads(setup.config.read_text())["JupyterTrustApp"]
+        core = Core(policy=Policy.load(section), environ={**os.environ, **setup.environ}, work_dir=tmp_path / "work")
+        prefix = setup.envs / "demo-env"
+        plan = core.planner().plan(["attested-tool"], prefix)
+        attestation = plan.packages[0].attestation
+        assert attestation["status"] == "verified" and not plan.blocked and not plan.needs_confirmation
+        assert attestation["signer"]["repository"] == "https://github.com/jupyter-trust-demo/attested-tool"
+        stranger = core.planner().plan(["stranger-tool"], prefix)
+        assert stranger.blocked and stranger.packages[0].attestation["status"] == "untrusted-publisher"

@@ -11,6 +11,7 @@ from jupyter_trust.errors import Kind
 from jupyter_trust.plans.claim import InstallCancelled, InstallClaim, PrefixBusy, prefix_lock
 from jupyter_trust.plans.decision import ConfirmationNeeded, InstallRefused, check_installable, decide, install_refusal
 from jupyter_trust.plans.model import Plan, PlannedPackage
+from jupyter_trust.policy import Policy
 from jupyter_trust.redact import Redactor
 
 SECRET = "tok-DECISION-SENTINEL-4242"
@@ -62,39 +63,45 @@ def plan_with(decision) -> Plan:
     ],
 )
 def test_verdicts_and_the_unsigned_policy(verdicts, policy, blocked, confirm):
-    got = decide([package(v, name=f"p{i}") for i, v in enumerate(verdicts)], unsigned_policy=policy, requested={"p0"})
+    got = decide(
+        [package(v, name=f"p{i}") for i, v in enumerate(verdicts)],
+        policy=Policy.load({"unsigned": policy}),
+        requested={"p0"},
+    )
     assert (got.blocked, got.needs_confirmation) == (blocked, confirm)
     assert bool(got.reasons) == blocked
 
 
 def test_untrusted_reason_names_the_file_and_the_verifier_reason():
-    got = decide([package("untrusted")], unsigned_policy="allow", requested=set())
+    got = decide([package("untrusted")], policy=Policy.load({"unsigned": "allow"}), requested=set())
     assert got.reasons == ("a-1.0-0.conda is UNTRUSTED: why",)
 
 
 def test_unrequested_downgrade_blocks_a_requested_one_does_not():
     down = package(action="downgrade", name="lib", previous="2.0")
-    assert decide([down], unsigned_policy="allow", requested={"app"}).blocked
-    assert not decide([down], unsigned_policy="allow", requested={"lib"}).blocked
+    assert decide([down], policy=Policy.load({"unsigned": "allow"}), requested={"app"}).blocked
+    assert not decide([down], policy=Policy.load({"unsigned": "allow"}), requested={"lib"}).blocked
 
 
 def test_removals_do_not_block_and_trust_reasons_do():
     removal = package("n/a", action="remove")
-    assert not decide([removal], unsigned_policy="block", requested=set()).blocked
-    got = decide([package()], unsigned_policy="allow", requested=set(), trust_reasons=["no verified key_mgr"])
+    assert not decide([removal], policy=Policy.load({"unsigned": "block"}), requested=set()).blocked
+    got = decide(
+        [package()], policy=Policy.load({"unsigned": "allow"}), requested=set(), trust_reasons=["no verified key_mgr"]
+    )
     assert got.blocked and got.reasons == ("no verified key_mgr",)
 
 
 # -- install_refusal: what every surface asks before installing ----------------------------------------------------
 def test_blocked_plan_is_refused_even_when_unsigned_is_confirmed():
-    plan = plan_with(decide([package("untrusted")], unsigned_policy="warn", requested=set()))
+    plan = plan_with(decide([package("untrusted")], policy=Policy.load({"unsigned": "warn"}), requested=set()))
     refusal = install_refusal(plan, confirm_unsigned=True)
     assert isinstance(refusal, InstallRefused) and not isinstance(refusal, ConfirmationNeeded)
     assert refusal.kind is Kind.VERIFICATION_FAILED and refusal.details["reasons"] == list(plan.reasons)
 
 
 def test_unsigned_needs_the_surfaces_own_words_to_confirm():
-    plan = plan_with(decide([package("unsigned")], unsigned_policy="warn", requested=set()))
+    plan = plan_with(decide([package("unsigned")], policy=Policy.load({"unsigned": "warn"}), requested=set()))
     with pytest.raises(ConfirmationNeeded, match="pass --confirm-unsigned"):
         check_installable(plan, confirm_unsigned=False, how_to_confirm="pass --confirm-unsigned")
     assert install_refusal(plan, confirm_unsigned=True) is None
@@ -103,7 +110,7 @@ def test_unsigned_needs_the_surfaces_own_words_to_confirm():
 def test_a_tampered_plan_document_cannot_unblock_itself():
     # A plan says blocked in its own content; its id is the sha256 of that content, so flipping the flag is a
     # different plan. The decision reads the flag, which the planner set from the verdicts.
-    plan = plan_with(decide([package("untrusted")], unsigned_policy="allow", requested=set()))
+    plan = plan_with(decide([package("untrusted")], policy=Policy.load({"unsigned": "allow"}), requested=set()))
     data = plan.to_json()
     data["blocked"] = False
     assert Plan.from_json(data).id != plan.id

@@ -25,6 +25,7 @@ ENDPOINTS = [
     ("GET", "verification"),
     ("PUT", "verification"),
     ("GET", "environments"),
+    ("GET", "environments/audit"),
     ("POST", "plans"),
     ("GET", f"plans/{PLAN_ID}"),
     ("GET", "tasks"),

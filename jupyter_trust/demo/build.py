@@ -205,7 +205,18 @@ DEMO_PACKAGES: list[PackageSpec] = [
 ]
 DEMO_UNSIGNED = ("unsigned-extra-1.0-0.conda",)
 DEMO_TAMPERED = ("tampered-tool-1.0-0.conda",)
-_DEMO_VERSION = "3"
+#: not content-trust signed, but with a CEP 50 publish attestation from the demo's own private Sigstore: one by
+#: the demo channel's trusted publisher, one by a publisher the demo policy does not allow
+DEMO_ATTESTED: list[PackageSpec] = [
+    PackageSpec("attested-tool", "1.0", files={"share/attested-tool/tool.txt": "published by a trusted publisher\n"}),
+    PackageSpec("stranger-tool", "1.0", files={"share/stranger-tool/tool.txt": "published by someone else\n"}),
+]
+_DEMO_VERSION = "4"
+
+
+def demo_sigstore_root(dest: Path) -> Path:
+    """The demo's private Sigstore trusted root (beside the channel's keys, used only by the demo)."""
+    return Path(dest) / "sigstore_trusted_root.json"
 
 
 def build_demo(cache_dir: Path | None = None) -> BuiltChannel:
@@ -217,9 +228,13 @@ def build_demo(cache_dir: Path | None = None) -> BuiltChannel:
         if info.get("version") == _DEMO_VERSION:
             keys = ChannelKeys(*(read_private_key(dest / "keys" / f"{n}.pri") for n in ("root", "key_mgr", "pkg_mgr")))
             channel_dir = dest / "served" / "channel" / "demo"
-            archives = {s.filename: channel_dir / "noarch" / s.filename for s in DEMO_PACKAGES}
+            archives = {s.filename: channel_dir / "noarch" / s.filename for s in DEMO_PACKAGES + DEMO_ATTESTED}
             metadata_dir = dest / "served" / "metadata"
             needed = [*archives.values(), channel_dir / "noarch" / "repodata.json", metadata_dir / "key_mgr.json"]
+            needed += [
+                demo_sigstore_root(dest),
+                *(channel_dir / "noarch" / f"{a.filename}.sigs" for a in DEMO_ATTESTED),
+            ]
             if all(p.exists() for p in needed):
                 return BuiltChannel(
                     dest / "served",
@@ -236,8 +251,16 @@ def build_demo(cache_dir: Path | None = None) -> BuiltChannel:
         pass
     if dest.exists():
         shutil.rmtree(dest)
+    attested = {a.filename for a in DEMO_ATTESTED}
     built = build_channel(
-        dest, DEMO_PACKAGES, sign=lambda fn: fn not in DEMO_UNSIGNED, tamper=DEMO_TAMPERED, channel_name="demo"
+        dest,
+        DEMO_PACKAGES + DEMO_ATTESTED,
+        sign=lambda fn: fn not in DEMO_UNSIGNED and fn not in attested,
+        tamper=DEMO_TAMPERED,
+        channel_name="demo",
     )
+    from .attested import attest_demo
+
+    attest_demo(built, demo_sigstore_root(dest))
     atomic_write(marker, json.dumps({"version": _DEMO_VERSION, "built": time.time()}).encode(), mode=0o644)
     return built

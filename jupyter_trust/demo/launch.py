@@ -21,7 +21,8 @@ from pathlib import Path
 from ..childenv import child_environ
 from ..fsutil import atomic_write
 from ..paths import jupyter_trust_dir
-from .build import BuiltChannel, build_demo
+from .attested import demo_attestation_policy
+from .build import BuiltChannel, build_demo, demo_sigstore_root
 from .serve import ChannelServer
 
 
@@ -52,7 +53,13 @@ def prepare(demo_dir: Path, server: ChannelServer, built: BuiltChannel) -> DemoS
     target.mkdir(parents=True, exist_ok=True)
     (target / "history").touch()
     config = demo_dir / "jupyter_server_config.json"
-    atomic_write(config, json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(envs)]}}).encode(), mode=0o644)
+    section = {
+        "allowed_prefix_roots": [str(envs)],
+        **demo_attestation_policy(
+            f"{server.url}/channel/{built.channel_name}", demo_sigstore_root(built.keys_dir.parent)
+        ),
+    }
+    atomic_write(config, json.dumps({"JupyterTrustApp": section}).encode(), mode=0o644)
     return DemoSetup({"CONDARC": str(condarc), "JUPYTER_TRUST_ROOT": str(built.root_path)}, config, envs)
 
 

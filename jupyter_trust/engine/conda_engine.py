@@ -26,15 +26,18 @@ The output shape parsed here is current conda's (conda/conda ``conda/cli/install
     {"exception_name": "PackagesNotFoundError", "exception_type": "...", "message": "...", "error": "...",
      "caused_by": "..."}                                                          # errors (exit code non-zero)
 
-conda and mamba have printed non-JSON text before the JSON (mamba-org/mamba#1029): leading lines are dropped
-until the rest parses, as mamba_gator does.
+Checked against real conda 25.1.1 and 26.7.1 (``tests/test_real_conda.py``): with content trust on,
+conda-content-trust prints ``Ignoring signature from a key ("…") that is not authorized …`` on **stdout before the
+JSON** (a rotated root, a record signed by a key the key_mgr does not delegate to), and mamba has printed text there
+too (mamba-org/mamba#1029): leading lines are dropped until the rest parses, as mamba_gator does. conda 26 names a
+missing package ``PackagesNotFoundInChannelsError`` where 25 says ``PackagesNotFoundError``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +61,21 @@ class CondaCall:
     prefix: str
     env: Mapping[str, str]
     timeout: float = DEFAULT_TIMEOUT
+    #: ``install`` or ``create``; by default chosen from the prefix (:meth:`default_command`)
+    command: str | None = None
+
+    def default_command(self) -> str:
+        """``create`` for a prefix that does not exist or has no conda-meta, ``install`` otherwise.
+
+        A conda-meta without ``history`` is where conda versions differ: conda 25 plans ``install`` into it and
+        refuses ``create`` ("prefix already exists"); conda 26 refuses ``install``
+        (DirectoryNotACondaEnvironmentError) and plans ``create``. ``install`` is tried first and
+        :func:`needs_create` says when to ask again with ``create``.
+        """
+        return "install" if (Path(self.prefix) / "conda-meta").is_dir() else "create"
 
     def argv(self) -> list[str]:
-        # ``create`` for a prefix that is not an environment yet (``install`` refuses it), ``install`` otherwise.
-        command = "install" if (Path(self.prefix) / "conda-meta").is_dir() else "create"
+        command = self.command or self.default_command()
         argv = [self.executable, command, "--dry-run", "--json", "--yes", "--quiet", "--override-channels"]
         for channel in self.channels:
             argv += ["-c", token_free_url(channel)]
@@ -77,14 +91,53 @@ class DryRun:
     fetch: list[dict[str, Any]]
 
 
-def start(call: CondaCall) -> Child:
-    """Start conda now (it solves while the caller captures and parses repodata); ``answer(child.result())``."""
-    return Child(call.argv(), env=call.env, timeout=call.timeout, label=LABEL, new_session=True)
+_NOT_AN_ENVIRONMENT = "DirectoryNotACondaEnvironmentError"
+
+
+def needs_create(call: CondaCall, out: Completed) -> CondaCall | None:
+    """The same call with ``create`` when conda refused ``install`` because the prefix has no history."""
+    if call.command or call.default_command() != "install" or not out.returncode:
+        return None
+    doc = _loads_tolerant(out.stdout.decode("utf-8", errors="replace"))
+    if isinstance(doc, dict) and doc.get("exception_name") == _NOT_AN_ENVIRONMENT:
+        return replace(call, command="create")
+    return None
+
+
+class DryRunChild:
+    """conda solving now (while the caller captures and parses repodata); ``answer(child.result())``."""
+
+    def __init__(self, call: CondaCall) -> None:
+        self.call = call
+        self.child = self._start(call)
+
+    @staticmethod
+    def _start(call: CondaCall) -> Child:
+        return Child(call.argv(), env=call.env, timeout=call.timeout, label=LABEL, new_session=True)
+
+    def result(self) -> Completed:
+        out = self.child.result()
+        again = needs_create(self.call, out)
+        if again is not None:
+            self.call, self.child = again, self._start(again)
+            out = self.child.result()
+        return out
+
+    def cancel(self) -> None:
+        self.child.cancel()
+
+
+def start(call: CondaCall) -> DryRunChild:
+    return DryRunChild(call)
 
 
 async def solve_async(call: CondaCall) -> DryRun:
-    out = await run_async(call.argv(), input=None, env=call.env, timeout=call.timeout, label=LABEL, new_session=True)
-    return answer(out)
+    async def run(c: CondaCall) -> Completed:
+        return await run_async(c.argv(), input=None, env=c.env, timeout=c.timeout, label=LABEL, new_session=True)
+
+    out = await run(call)
+    again = needs_create(call, out)
+    return answer(await run(again) if again is not None else out)
 
 
 # -- conda's answer ------------------------------------------------------------------------------

@@ -2,17 +2,21 @@
 
 The planner calls :func:`decide` to fill a plan's ``blocked`` / ``needs_confirmation`` / ``reasons``; every
 surface then asks :func:`install_refusal` (or :func:`check_installable`) before installing, and the panel reads
-the same three fields from the server's answer. Untrusted always blocks; unsigned follows the ``unsigned``
-policy (allow, warn = needs confirmation, block); an unrequested downgrade blocks; so does whatever the trust
-state says blocks (no key_mgr, expiry under ``expiry: block``, a refused root update).
+the same three fields from the server's answer. Untrusted always blocks; an unrequested downgrade blocks; an
+attestation that fails, or is missing where the policy requires one, blocks; a package with no evidence (not
+content-trust ``trusted`` and no ``verified`` attestation) follows the ``unsigned`` policy (allow, warn = needs
+confirmation, block); so does whatever the trust state says blocks (no key_mgr, expiry under ``expiry: block``,
+a refused root update).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import Kind, TrustError
+from ..policy import Policy
+from .attestations import attestation_reasons
 from .model import Plan, PlannedPackage
 
 
@@ -23,13 +27,11 @@ class Decision:
     reasons: tuple[str, ...]
 
 
-def package_reasons(package: PlannedPackage, *, unsigned_policy: str, requested: Collection[str]) -> list[str]:
-    """Why this one package blocks the plan (empty: it does not)."""
+def package_reasons(package: PlannedPackage, *, requested: Collection[str]) -> list[str]:
+    """Why this one package's content-trust verdict or action blocks the plan (empty: they do not)."""
     reasons = []
     if package.verdict == "untrusted":
         reasons.append(f"{package.filename} is UNTRUSTED: {package.reason}")
-    elif package.verdict == "unsigned" and unsigned_policy == "block":
-        reasons.append(f"{package.filename} is unsigned, and your policy blocks unsigned packages")
     if package.action == "downgrade" and package.name not in requested:
         reasons.append(
             f"{package.name} would be downgraded from {package.previous_version} to {package.version} although it "
@@ -41,15 +43,18 @@ def package_reasons(package: PlannedPackage, *, unsigned_policy: str, requested:
 def decide(
     packages: Sequence[PlannedPackage],
     *,
-    unsigned_policy: str,
+    policy: Policy,
     requested: Collection[str],
     trust_reasons: Sequence[str] = (),
+    channel_names: Mapping[str, str] | None = None,
 ) -> Decision:
-    reasons = [r for p in packages for r in package_reasons(p, unsigned_policy=unsigned_policy, requested=requested)]
+    """``channel_names`` maps channel URLs to their configured names (attestation policy may name either)."""
+    reasons = [r for p in packages for r in package_reasons(p, requested=requested)]
+    evidence_reasons, without_evidence = attestation_reasons(packages, policy, channel_names)
+    reasons += evidence_reasons
     reasons += trust_reasons
     blocked = bool(reasons)
-    unsigned = any(p.verdict == "unsigned" for p in packages)
-    return Decision(blocked, not blocked and unsigned and unsigned_policy == "warn", tuple(reasons))
+    return Decision(blocked, not blocked and without_evidence and policy.unsigned == "warn", tuple(reasons))
 
 
 class InstallRefused(TrustError):

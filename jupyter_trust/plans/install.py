@@ -18,6 +18,7 @@ from typing import Any, Literal
 from ..engine import rattler_engine as engine
 from ..errors import Kind, TrustError
 from ..fsutil import ensure_private_dir
+from .attestations import recheck_sidecars
 from .claim import InstallCancelled, InstallClaim, PrefixBusy, acquire, prefix_lock
 from .decision import InstallRefused, check_installable
 from .model import Plan, PlannedPackage
@@ -121,6 +122,11 @@ class Installer:
             now = fresh_verdicts.get((p.channel, p.subdir, p.filename))
             if now is None or now.verdict != p.verdict:
                 raise PlanChanged(f"the verdict for {p.filename} changed since the plan was made; plan again")
+        changed = recheck_sidecars(linking, reader)
+        if changed:
+            raise PlanChanged(
+                f"the attestation sidecar of {', '.join(changed)} changed since the plan was made; plan again"
+            )
         return captured, linking
 
     def _prepare(

@@ -31,6 +31,8 @@ class PlannedPackage:
     verdict: PlanVerdict
     reason: str
     previous_version: str | None = None
+    #: the publish-attestation result (the plan interface's exact JSON object); None for removals
+    attestation: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,6 +33,7 @@ from ..fsutil import atomic_write, ensure_private_dir
 from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
+from .attestations import attach_attestations
 from .decision import decide
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
@@ -488,11 +489,25 @@ class Planner:
             for record, action, previous in changes
         ]
         packages += [_removal(old) for old in removals]
+        # Attestations: evidence beside content trust; the unsigned policy applies to packages with neither.
+        packages = attach_attestations(
+            packages,
+            lambda p: (
+                _verified_record(by_channel[(p.channel, p.subdir)].document, p.filename)
+                if (p.channel, p.subdir) in by_channel
+                else None
+            ),
+            policy=self.ctx.policy,
+            channels=self.ctx.channels,
+            reader=ChannelReader(self.ctx),
+            environ=self.ctx.environ,
+        )
         decision = decide(
             packages,
-            unsigned_policy=self.ctx.policy.unsigned,
+            policy=self.ctx.policy,
             requested=set(result.requested),
             trust_reasons=state.blocking_reasons(self.ctx.policy.expiry),
+            channel_names={url.rstrip("/"): name for name, url in self.ctx.channels},
         )
         plan = Plan(
             prefix=str(prefix),

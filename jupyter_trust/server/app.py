@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Int, List, Unicode
+from traitlets import Bool, Dict, Enum, Int, List, Unicode, Union
 
 from ..commands.config import policy_values
 from ..core import Core
@@ -76,6 +76,33 @@ class JupyterTrustApp(ExtensionApp):
         "through the verifying rattler installer, never conda) or 'auto' (= rattler).",
     ).tag(config=True)
     repodata_max_bytes = Int(None, allow_none=True, help="Largest repodata.json accepted, in bytes.").tag(config=True)
+    trusted_publishers = Dict(
+        default_value=None,
+        allow_none=True,
+        help="Who may publish to each channel (Sigstore publish attestations): {channel name or URL: [{'issuer': "
+        "..., 'repository': 'https://github.com/org/repo'} or {'issuer': ..., 'identity': '<certificate SAN>'}]}. "
+        "A channel without an entry accepts any valid signer; an empty list accepts none.",
+    ).tag(config=True)
+    attestations = Union(
+        [Enum(["off", "report", "require"]), Dict()],
+        default_value=None,
+        allow_none=True,
+        help="Publish attestations: 'off' (not checked), 'report' (default: shown, a missing one never blocks), "
+        "'require' (a missing one blocks), or a mapping {channel name or URL or '*': mode}.",
+    ).tag(config=True)
+    sigstore_trust_root = Unicode(
+        None,
+        allow_none=True,
+        help="Sigstore trusted_root.json or client trust config verifying attestations (default: "
+        "$JUPYTER_TRUST_SIGSTORE_ROOT, else the public-good root shipped with jupyter_trust).",
+    ).tag(config=True)
+    attestations_v0_sigs_channels = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        help="Channels whose unpinned '<package url>.v0.sigs' sidecars are looked up for records that advertise "
+        "no CEP 50 sidecar.",
+    ).tag(config=True)
     repodata_cache_bytes = Int(
         64 << 20,
         help="Raw repodata bytes this server keeps in memory between plans, reused when the channel answers "

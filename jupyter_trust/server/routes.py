@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .install_handlers import PlanHandler, PlansHandler, TaskHandler, TasksHandler
 from .settings_handlers import TokenHandler, VerificationHandler
-from .status_handlers import EnvironmentsHandler, StatusHandler
+from .status_handlers import AuditHandler, EnvironmentsHandler, StatusHandler
 
 NAMESPACE = "/jupyter-trust"
 
@@ -13,6 +13,7 @@ ROUTES = [
     (rf"{NAMESPACE}/token", TokenHandler),
     (rf"{NAMESPACE}/verification", VerificationHandler),
     (rf"{NAMESPACE}/environments", EnvironmentsHandler),
+    (rf"{NAMESPACE}/environments/audit", AuditHandler),
     (rf"{NAMESPACE}/plans", PlansHandler),
     (rf"{NAMESPACE}/plans/([^/]+)", PlanHandler),
     (rf"{NAMESPACE}/tasks", TasksHandler),

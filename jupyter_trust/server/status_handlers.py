@@ -8,7 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..status import build_status
-from .base import TrustHandler
+from .base import BadRequest, TrustHandler
 
 
 class StatusHandler(TrustHandler):
@@ -48,3 +48,22 @@ class EnvironmentsHandler(TrustHandler):
                 "default": str(default.prefix) if default else None,
             }
         )
+
+
+class AuditHandler(TrustHandler):
+    """Both verdicts for every package installed in an environment (``?prefix=`` name or path)."""
+
+    auth_resource = "jupyter_trust:environments"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        from ..audit import audit
+
+        requested = self.get_query_argument("prefix", "")
+        if not requested:
+            raise BadRequest("'prefix' (an environment name or prefix path) is required")
+        with self.errors():
+            prefix = self.core.target_prefix(requested)
+            report = await asyncio.to_thread(audit, self.core.plan_context(), prefix)
+        self.write_json(report.to_json())
