@@ -128,6 +128,7 @@ def plan_env(tmpp: Path, server_url: str, channel_url: str, base: Path) -> dict[
         f"channels: [{channel_url}]\nextra_safety_checks: true\nsigning_metadata_url_base: {server_url}/metadata\n"
     )
     (tmpp / "envs" / "target" / "conda-meta").mkdir(parents=True)
+    (tmpp / "envs" / "target" / "conda-meta" / "history").touch()
     (tmpp / "cfg").mkdir()
     (tmpp / "cfg" / "jupyter_server_config.json").write_text(
         json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(tmpp / "envs")]}})

@@ -77,6 +77,7 @@ def main() -> int:
         env["JUPYTER_TRUST_ROOT"] = str(built.root_path)
         envs = tmp / "envs"
         (envs / "target" / "conda-meta").mkdir(parents=True)
+        (envs / "target" / "conda-meta" / "history").touch()
         config = tmp / "jupyter_server_config.json"
         config.write_text(json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(envs)]}}))
         server_args.append(f"--config={config}")

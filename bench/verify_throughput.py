@@ -3,21 +3,27 @@
     python bench/verify_throughput.py [--records 20000] [--runs 3]
 
 Builds (once, cached in bench/results/) a signed repodata.json of N realistic records and its key_mgr.
-Then runs, as whole fresh processes over the same files (cold: new interpreter, nothing cached):
+Then runs, as whole fresh processes over the same files (cold: new interpreter, nothing cached), the two
+alternately, each ``--runs`` times:
 
 * reference — per record, what conda-content-trust does: ``copy.deepcopy(record)``,
   ``json.dumps(record, indent=2, sort_keys=True).encode()``, build the ``cryptography`` Ed25519 public key,
   verify; the repodata is parsed with ``json.load``;
-* jupyter_trust — ``loads_strict`` (duplicate-key/NaN/depth checks) + ``verify_records(..., workers=2)``
-  (libsodium; records split over both cores with one fork; orjson renders the canonical bytes when exact).
+* jupyter_trust — what ``jupyter conda-trust verify`` does: ``loads_strict_records`` (duplicate-key/NaN
+  checks while parsing; a defect refuses only its record) + ``verify_records(..., workers=2)`` (libsodium;
+  records split over both cores with one fork, each core checking its records' nesting; orjson renders the
+  canonical bytes where provably identical to json.dumps's).
 
-Prints µs/record and records/s for both (median of the runs) and the ratio. Target: ratio >= 3.
+Prints each run's figures (wall time per record, and the CPU seconds of the whole process tree: on a busy
+machine the wall-time ratio falls below the CPU-time ratio times the cores jupyter_trust gets), then µs/record
+and records/s for both (median of the runs) and the ratio. Target: ratio >= 3.5.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,9 +66,9 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "trusted": ok, "other": b
 OURS = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from jupyter_trust.cct.jsonload import loads_strict
+from jupyter_trust.cct.jsonload import loads_strict, loads_strict_records
 from jupyter_trust.cct.verify import verify_records
-repodata = loads_strict(open(sys.argv[1], "rb").read(), max_bytes=1 << 30)
+repodata = loads_strict_records(open(sys.argv[1], "rb").read(), max_bytes=1 << 30)
 key_mgr = loads_strict(open(sys.argv[2], "rb").read())
 verdicts = verify_records(repodata, key_mgr, workers=2)
 trusted = sum(v.verdict == "trusted" for v in verdicts.values())
@@ -110,12 +116,15 @@ def build(records: int) -> tuple[Path, Path]:
 
 
 def run(code: str, repodata: Path, key_mgr: Path) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", code, str(repodata), str(key_mgr)], capture_output=True, text=True, check=True
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["process_seconds"] = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the forked worker is waited for, so it counts
+    result["cpu_seconds"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return result
 
 
@@ -132,9 +141,17 @@ def main() -> int:
 
     compileall.compile_dir(str(Path(jupyter_trust.__file__).parent), quiet=1)
     repodata, key_mgr = build(args.records)
-    ref = [run(REFERENCE, repodata, key_mgr) for _ in range(args.runs)]
-    ours = [run(OURS, repodata, key_mgr) for _ in range(args.runs)]
-    assert ref[0]["trusted"] == ours[0]["trusted"] == args.records, (ref[0], ours[0])
+    ref, ours = [], []
+    for index in range(args.runs):  # interleaved, so a change in the machine's load hits both alike
+        ref.append(run(REFERENCE, repodata, key_mgr))
+        ours.append(run(OURS, repodata, key_mgr))
+        assert ref[-1]["trusted"] == ours[-1]["trusted"] == args.records, (ref[-1], ours[-1])
+        ref_run, our_run = ref[-1]["process_seconds"], ours[-1]["process_seconds"]
+        print(
+            f"run {index + 1}: reference {ref_run * 1e6 / args.records:6.1f} µs/record, jupyter_trust "
+            f"{our_run * 1e6 / args.records:6.1f} µs/record: {ref_run / our_run:.2f}x"
+            f"  (CPU {ref[-1]['cpu_seconds']:.2f} s vs {ours[-1]['cpu_seconds']:.2f} s)"
+        )
     ref_s = statistics.median(r["process_seconds"] for r in ref)
     our_s = statistics.median(r["process_seconds"] for r in ours)
     for label, seconds in (
@@ -146,7 +163,7 @@ def main() -> int:
             f"  ({seconds:.2f} s whole process)"
         )
     ratio = ref_s / our_s
-    print(f"ratio: {ratio:.2f}x   target >= 3.0x -> {'OK' if ratio >= 3 else 'MISSED'}")
+    print(f"ratio: {ratio:.2f}x   target >= 3.5x -> {'OK' if ratio >= 3.5 else 'MISSED'}")
     return 0
 
 

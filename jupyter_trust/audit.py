@@ -7,13 +7,13 @@ than the installed file is ``untrusted``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .attest.result import BLOCKING, not_checked
+from .cct.jsonload import PREFIX_RECORD_MAX_DEPTH, loads_strict
 from .cct.verify import RecordVerdict
 from .errors import InvalidInput
 from .plans.attestations import attach_attestations
@@ -51,7 +51,7 @@ def installed_records(prefix: Path) -> list[dict[str, Any]]:
         try:
             if path.stat().st_size > _META_MAX_BYTES:
                 continue
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = loads_strict(path.read_bytes(), max_bytes=_META_MAX_BYTES, max_depth=PREFIX_RECORD_MAX_DEPTH)
         except (OSError, ValueError):
             continue  # a broken record is reported by conda itself; it names no package we could check
         if isinstance(record, dict) and record.get("name") and record.get("fn"):
@@ -111,7 +111,7 @@ def audit(ctx: PlanContext, prefix: Path) -> AuditReport:
     for record, channel, subdir in placed:
         if (channel, subdir) in by_key:
             wanted.setdefault((channel, subdir), []).append(str(record["fn"]))
-    verdicts = verdicts_for(present, state, wanted)
+    verdicts = verdicts_for(present, state, wanted, ctx.policy.expiry)
 
     packages: list[PlannedPackage] = []
     for record, channel, subdir in placed:

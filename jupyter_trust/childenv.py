@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 
 SECRET_VARIABLES = frozenset(
     {
@@ -40,6 +40,25 @@ def is_secret_variable(name: str) -> bool:
     if upper in SECRET_VARIABLES or upper in _DECLARED or upper.endswith(SECRET_SUFFIXES):
         return True
     return upper.startswith(("JUPYTERHUB_", "JPY_")) and any(word in upper for word in _HUB_SECRET_WORDS)
+
+
+#: variables an Anaconda token is commonly handed over in (besides the admin's ``token_env_var``)
+TOKEN_VARIABLES = ("ANACONDA_TOKEN", "CONDA_TOKEN", "JUPYTER_TRUST_TOKEN")
+
+
+def withdraw_token_variables(
+    names: Iterable[str | None] = (), environ: MutableMapping[str, str] | None = None
+) -> list[str]:
+    """Remove the token variables (``names`` and :data:`TOKEN_VARIABLES`) from ``environ`` (default: this
+    process's own environment) and return the names removed. A long-running server calls this once at start,
+    after its core copied the environment, so kernels, terminals and build children it starts later never
+    inherit a token, whoever starts them."""
+    environ = os.environ if environ is None else environ
+    wanted = {*TOKEN_VARIABLES, *(name for name in names if name)}
+    removed = sorted(name for name in list(environ) if name in wanted)
+    for name in removed:
+        del environ[name]
+    return removed
 
 
 def child_environ(base: Mapping[str, str] | None = None, *, also_strip: Iterable[str | None] = ()) -> dict[str, str]:

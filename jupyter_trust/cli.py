@@ -98,32 +98,25 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 # -- verify ----------------------------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .cct.errors import CCTError
     from .render import verify_text
     from .verify_report import verify_files
 
     if args.repodata and not args.key_mgr:
         raise UsageError("--repodata needs --key-mgr (records are verified against key_mgr's pkg_mgr delegation)")
     now = _parse_time(args.at) if args.at else None
-    roots = [_input_file(p, "--root") for p in args.root] or [_core(args).anchor().path]
-    _anchor_is_json(roots[0])
-    key_mgr = repodata = None
-    try:
-        key_mgr = _input_file(args.key_mgr, "--key-mgr") if args.key_mgr else None
-        repodata = _input_file(args.repodata, "--repodata") if args.repodata else None
-        with _user_file(repodata, "--repodata") if repodata else contextlib.nullcontext():
-            report = verify_files(roots, key_mgr=key_mgr, repodata=repodata, now=now)
-    except (InvalidInput, CCTError) as exc:
-        # What could be judged still is (the root chain, key_mgr): one document with it and the error. The
-        # verifier's own exception types end here.
-        error = (
-            exc if isinstance(exc, InvalidInput) else VerificationFailed(f"the records could not be verified: {exc}")
-        )
-        partial = verify_files(roots, key_mgr=key_mgr, now=now).to_json()
-        raise PartialResult(error, partial, verify_text(partial)) from None
+    roots = [Path(p) for p in args.root] or [_core(args).anchor().path]
+    report = verify_files(
+        roots,
+        key_mgr=Path(args.key_mgr) if args.key_mgr else None,
+        repodata=Path(args.repodata) if args.repodata else None,
+        now=now,
+    )
     doc = report.to_json()
-    if not report.ok:
-        raise PartialResult(VerificationFailed(_verify_failure(doc)), doc, verify_text(doc))
+    if report.kind is not None:
+        # The report is the partial result; the error names the first unusable file, or what failed.
+        error = report.error or {"message": _verify_failure(doc)}
+        details = {k: v for k, v in error.items() if k not in ("kind", "message")}
+        raise PartialResult(TrustError(error["message"], kind=report.kind, **details), doc, verify_text(doc))
     _emit(args, doc, verify_text(doc))
     return EXIT_OK
 
@@ -136,16 +129,6 @@ def _verify_failure(doc: Mapping[str, Any]) -> str:
         return f"key_mgr did not verify: {key_mgr.get('error')}"
     untrusted = sum(1 for v in (doc.get("packages") or {}).values() if v.get("verdict") == "untrusted")
     return f"{untrusted} record(s) are UNTRUSTED"
-
-
-def _anchor_is_json(path: Path) -> None:
-    """The first root is the trust anchor: a file that is not JSON at all is the wrong file, not a failed check."""
-    with _user_file(path, "--root"):
-        data = path.read_bytes()
-    try:
-        json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the trusted root {path} is not a JSON document ({type(exc).__name__})") from None
 
 
 class PartialResult(Exception):

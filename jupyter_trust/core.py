@@ -26,7 +26,8 @@ from .conda.envs import (
     resolve_target_prefix,
 )
 from .conda.tokens import TokenStore, repo_url
-from .fsutil import ensure_private_dir
+from .errors import InvalidInput
+from .fsutil import ensure_private_dir, writing
 from .paths import jupyter_data_dir, trust_cache_dir
 from .policy import Policy
 
@@ -154,12 +155,16 @@ class Core:
     # -- plans ---------------------------------------------------------------------------------
     def private_work_dir(self) -> Path:
         base = self.work_dir or (jupyter_data_dir(self.environ) / "jupyter_trust" / "work")
-        return ensure_private_dir(Path(base))
+        with writing(f"the working directory {base} cannot be created"):
+            return ensure_private_dir(Path(base))
 
     def plan_context(self, config: CondaConfig | None = None) -> PlanContext:
         from .plans.service import PlanContext
 
         config = config or self.config()
+        refusal = config.refusal()
+        if refusal is not None:
+            raise InvalidInput(refusal)  # fail closed: the channels and verification settings are unknown
         store = self.tokens()
         channels = config.channel_urls()
         if self.policy.allowed_channels:

@@ -21,6 +21,20 @@ class UnsafeFileError(TrustError, OSError):
     kind = Kind.LOCAL_STATE
 
 
+@contextlib.contextmanager
+def writing(what: str) -> Iterator[None]:
+    """Local write failures as :class:`~jupyter_trust.errors.LocalError`: a full disk (507), a read-only or
+    forbidden place (403), a directory where a file belongs (409), each naming ``what`` and the cause."""
+    from .errors import Kind, LocalError, from_os_error
+
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None:  # ours (UnsafeFileError): its message already says what is wrong
+            raise LocalError(f"{what}: {exc}", kind=Kind.LOCAL_STATE) from None
+        raise from_os_error(exc, what) from None
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) and make sure the leaf is 0700 and owned by us."""
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)

@@ -14,7 +14,6 @@ Each effective value carries ``locked`` and ``source`` so the panel can grey out
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .attest.config import AttestationPolicyError, check_attestations, check_trusted_publishers
+from .cct.jsonload import loads_strict
 from .errors import Kind, TrustError
 
 ExpiryPolicy = Literal["warn", "block"]
@@ -29,6 +29,9 @@ UnsignedPolicy = Literal["allow", "warn", "block"]
 
 POLICY_FILE_ENV = "JUPYTER_TRUST_POLICY_FILE"
 DEFAULT_POLICY_FILE = Path("/etc/jupyter/jupyter_trust_policy.json")
+#: the admin policy file is a flat object of a dozen values
+POLICY_MAX_BYTES = 1 << 20
+POLICY_MAX_DEPTH = 8
 
 # For each ordered setting: values from loosest to strictest.
 _ORDER: dict[str, tuple[Any, ...]] = {
@@ -214,7 +217,7 @@ class Policy:
 
 def _read_policy_file(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = loads_strict(Path(path).read_bytes(), max_bytes=POLICY_MAX_BYTES, max_depth=POLICY_MAX_DEPTH)
     except FileNotFoundError as exc:
         raise PolicyError(f"admin policy file {path} does not exist") from exc
     except (OSError, ValueError) as exc:

@@ -103,6 +103,9 @@ def verify_text(report: Mapping[str, Any]) -> str:
         )
     for fn, verdict in sorted((report.get("packages") or {}).items()):
         lines.append(f"{verdict['verdict'].upper():9}  {fn}  {verdict.get('reason', '')}")
+    error = report.get("error")
+    if error:
+        lines.append(f"FAILED: {error.get('file')} could not be used: {error.get('message')}")
     return "\n".join(lines)
 
 

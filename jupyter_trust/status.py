@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import __version__
+from . import __version__, journal
 from .attest.status import attestation_lines, attestation_status
 from .core import Core
 from .trust.store import TrustState
@@ -158,7 +158,9 @@ def build_status(
     config = core.config()
     settings = core.settings()
     verification = settings.verification()
-    warnings: list[str] = []
+    # A condarc conda cannot read changes channels and verification settings in ways nobody can tell: say so
+    # first (plans are refused with the same message).
+    warnings: list[str] = list(config.errors)
     try:
         store = core.trust_store(config)
         state: TrustState | None = store.refresh() if refresh and store.metadata_url else store.current()
@@ -171,6 +173,7 @@ def build_status(
     engine = engine_status(core)
     if engine["error"]:
         warnings.append(engine["error"])
+    warnings += _journal_warnings(core)
     if not verification.get("enabled"):
         warnings.insert(0, "Signature verification is OFF: conda installs packages without checking signatures.")
     elif not verification.get("metadata_url"):
@@ -189,3 +192,7 @@ def build_status(
         interrupted_tasks=list(interrupted() if interrupted else []),
         attestations=attestation_status(core.policy, core.environ, config.channel_urls()),
     )
+
+
+def _journal_warnings(core: Core) -> list[str]:
+    return journal.unreadable(core.private_work_dir() / "tasks")

@@ -47,6 +47,8 @@ class Task:
     created_at: str = field(default_factory=journal.now)
     updated_at: str = field(default_factory=journal.now)
     pid: int = field(default_factory=os.getpid)
+    #: linking started and failed: part of the plan may be linked (journalled, shown until repaired)
+    needs_repair: bool = False
 
     @property
     def done(self) -> bool:
@@ -78,12 +80,13 @@ class TaskManager:
 
     # -- journal -------------------------------------------------------------------------------
     def _journal(self, task: Task, claim: InstallClaim) -> None:
-        claim.write(**task.to_json(), pid=task.pid, owner=task.owner)
+        claim.write(**task.to_json(), pid=task.pid, owner=task.owner, needs_repair=task.needs_repair)
         task.updated_at = claim.record["updated_at"]
 
     def interrupted(self) -> list[dict[str, Any]]:
-        """Journalled installs (tasks here, or command-line installs) whose process died while they ran."""
-        return journal.interrupted(self._journal_dir, live_ids=self._tasks)
+        """Journalled installs (tasks here, or command-line installs) that may have left an environment half
+        changed; one whose plan is found fully applied is marked repaired instead."""
+        return journal.interrupted(self._journal_dir, live_ids=self._tasks, plans_dir=self.work_dir / "plans")
 
     # -- tasks ---------------------------------------------------------------------------------
     def get(self, task_id: str) -> Task:
@@ -125,6 +128,7 @@ class TaskManager:
                 confirm_unsigned=confirm_unsigned,
                 progress=progress,
                 cancelled=lambda: self._cancel.get(task.id, False),
+                lock=claim.lock,
             )
             task.state = "succeeded" if task.result.installed else "failed"
             if not task.result.installed:
@@ -135,9 +139,10 @@ class TaskManager:
         except Exception as exc:
             task.state = "failed"
             task.error = self._redact(str(exc)) or type(exc).__name__
+            task.needs_repair = task.progress.phase == "linking"
         finally:
             with claim:
-                claim.finish(task.state, task.error, task.to_json())
+                claim.finish(task.state, task.error, {**task.to_json(), "needs_repair": task.needs_repair})
                 task.updated_at = claim.record["updated_at"]
             self._running.pop(task.id, None)
 

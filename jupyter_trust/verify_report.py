@@ -1,20 +1,32 @@
-"""Offline verification of trust-metadata files: the document behind ``jupyter conda-trust verify``."""
+"""Offline verification of trust-metadata files: the document behind ``jupyter conda-trust verify``.
+
+:func:`verify_files` never raises for what is in or about the files: every outcome is in the report, so
+``--json`` always has a document to print. A file that cannot be used at all is named in ``error`` (with
+the kind of the error-contract table: ``invalid_input`` when it cannot be read or is not JSON,
+``verification_failed`` when it was read and refused); whatever was judged before or beside it is kept.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cct.errors import CCTError, FormatError
-from .cct.jsonload import loads_strict
+from .cct.errors import CCTError, FormatError, NotJSON
+from .cct.jsonload import loads_strict, loads_strict_records
 from .cct.metadata import DelegatingMetadata
 from .cct.verify import RecordVerdict, self_verify_root, verify_delegation, verify_records, verify_root
+from .errors import Kind
 
 METADATA_MAX_BYTES = 1 << 20
 REPODATA_MAX_BYTES = 512 << 20
+
+
+class Unusable(Exception):
+    """A file that cannot be read or parsed as JSON at all (as opposed to one that was read and refused)."""
 
 
 @dataclass
@@ -22,14 +34,28 @@ class VerifyReport:
     root: dict[str, Any]
     key_mgr: dict[str, Any] | None = None
     packages: dict[str, RecordVerdict] = field(default_factory=dict)
+    #: the first file that could not be used: {"kind", "message", "file"}
+    error: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
-        if not self.root.get("verified"):
+        if self.error is not None or not self.root.get("verified"):
             return False
         if self.key_mgr is not None and not self.key_mgr.get("verified"):
             return False
         return all(v.verdict != "untrusted" for v in self.packages.values())
+
+    @property
+    def kind(self) -> Kind | None:
+        """The error-contract kind of the outcome: None when ok."""
+        if self.error is not None:
+            return Kind(self.error["kind"])
+        return None if self.ok else Kind.VERIFICATION_FAILED
+
+    def fail(self, path: Path, exc: BaseException) -> None:
+        if self.error is None:
+            kind = Kind.INVALID_INPUT if isinstance(exc, Unusable) else Kind.VERIFICATION_FAILED
+            self.error = {"kind": kind.value, "message": str(exc), "file": str(path)}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,18 +63,37 @@ class VerifyReport:
             "root": self.root,
             "key_mgr": self.key_mgr,
             "packages": {fn: v.to_json() for fn, v in sorted(self.packages.items())},
+            "error": self.error,
         }
 
 
+def _read(path: Path, max_bytes: int) -> bytes:
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # checked before reading: a directory fails, a FIFO would block
+            raise Unusable(f"{path} is not a regular file")
+        size = st.st_size
+        if size > max_bytes:
+            raise Unusable(f"{path} is {size} bytes, more than the {max_bytes}-byte limit")
+        return path.read_bytes()
+    except OSError as exc:
+        raise Unusable(f"{path} cannot be read: {exc.strerror or type(exc).__name__}") from None
+
+
 def _load(path: Path, max_bytes: int) -> Any:
-    if Path(path).stat().st_size > max_bytes:
-        raise FormatError(f"{path} is larger than {max_bytes} bytes")
-    return loads_strict(Path(path).read_bytes(), max_bytes=max_bytes)
+    data = _read(path, max_bytes)
+    try:
+        return loads_strict(data, max_bytes=max_bytes)
+    except NotJSON as exc:
+        raise Unusable(f"{path}: {exc}") from None
 
 
 def _error_text(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"
+
+
+_REFUSED = (CCTError, ValueError, TypeError, KeyError)
 
 
 def verify_files(
@@ -60,12 +105,20 @@ def verify_files(
 ) -> VerifyReport:
     """Root chain (first root = trusted anchor), key_mgr against the final root, record verdicts."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    root_doc: Mapping[str, Any] | None = None
-    root_json: dict[str, Any] = {"version": None, "verified": False, "error": None, "expired": False, "path": None}
+    report = VerifyReport(root={"version": None, "verified": False, "error": None, "expired": False, "path": None})
+    root_doc = _verify_roots(report, [Path(p) for p in roots], now)
+    km_doc = _verify_key_mgr(report, Path(key_mgr), root_doc, now) if key_mgr is not None else None
+    if repodata is not None:
+        _verify_repodata(report, Path(repodata), km_doc)
+    return report
+
+
+def _verify_roots(report: VerifyReport, roots: list[Path], now: dt.datetime) -> Mapping[str, Any] | None:
+    path = roots[0] if roots else Path()
     try:
         if not roots:
-            raise ValueError("no root given")
-        trusted = _load(roots[0], METADATA_MAX_BYTES)
+            raise Unusable("no root given")
+        trusted = _load(path, METADATA_MAX_BYTES)
         DelegatingMetadata.from_envelope(trusted)
         self_verify_root(trusted)
         for path in roots[1:]:
@@ -73,45 +126,60 @@ def verify_files(
             DelegatingMetadata.from_envelope(untrusted)
             try:
                 verify_root(trusted, untrusted)
-            except (CCTError, ValueError, TypeError, KeyError) as exc:
+            except _REFUSED as exc:
                 raise type(exc)(f"{path}: {exc}") from None
             trusted = untrusted
-        root_doc = trusted
         meta = DelegatingMetadata.from_envelope(trusted)
-        root_json.update(
-            version=meta.version,
-            verified=True,
-            expired=meta.is_expired(now),
-            expiration=meta.expiration,
-            path=str(roots[-1]),
-        )
-    except (CCTError, ValueError, TypeError, KeyError, OSError) as exc:
-        root_json["error"] = _error_text(exc)
+    except Unusable as exc:
+        report.root["error"] = str(exc)
+        report.fail(path, exc)
+        return None
+    except _REFUSED as exc:
+        report.root["error"] = _error_text(exc)
+        return None
+    report.root.update(
+        version=meta.version,
+        verified=True,
+        expired=meta.is_expired(now),
+        expiration=meta.expiration,
+        path=str(roots[-1]),
+    )
+    return trusted
 
-    km_doc: Mapping[str, Any] | None = None
-    km_json: dict[str, Any] | None = None
-    if key_mgr is not None:
-        km_json = {"version": None, "verified": False, "error": None, "expired": False}
+
+def _verify_key_mgr(
+    report: VerifyReport, path: Path, root_doc: Mapping[str, Any] | None, now: dt.datetime
+) -> Mapping[str, Any] | None:
+    km: dict[str, Any] = {"version": None, "verified": False, "error": None, "expired": False}
+    report.key_mgr = km
+    try:
+        doc = _load(path, METADATA_MAX_BYTES)
+        meta = DelegatingMetadata.from_envelope(doc)
+        km.update(version=meta.version, expired=meta.is_expired(now), expiration=meta.expiration)
+        if root_doc is None:
+            raise CCTError("the root chain did not verify, so key_mgr cannot be trusted")
+        verify_delegation("key_mgr", doc, root_doc)
+    except Unusable as exc:
+        km["error"] = str(exc)
+        report.fail(path, exc)
+        return None
+    except _REFUSED as exc:
+        km["error"] = _error_text(exc)
+        return None
+    km["verified"] = True
+    return doc
+
+
+def _verify_repodata(report: VerifyReport, path: Path, km_doc: Mapping[str, Any] | None) -> None:
+    try:
+        data = _read(path, REPODATA_MAX_BYTES)
         try:
-            doc = _load(key_mgr, METADATA_MAX_BYTES)
-            meta = DelegatingMetadata.from_envelope(doc)
-            km_json.update(version=meta.version, expired=meta.is_expired(now), expiration=meta.expiration)
-            if root_doc is None:
-                raise CCTError("the root chain did not verify, so key_mgr cannot be trusted")
-            verify_delegation("key_mgr", doc, root_doc)
-            km_json["verified"] = True
-            km_doc = doc
-        except (CCTError, ValueError, TypeError, KeyError, OSError) as exc:
-            km_json["error"] = _error_text(exc)
-
-    packages: dict[str, RecordVerdict] = {}
-    if repodata is not None:
-        doc = _load(repodata, REPODATA_MAX_BYTES)
-        if km_doc is not None:
-            packages = verify_records(doc, km_doc, workers=2)
-        else:
-            names = list((doc.get("packages") or {}).keys()) + list((doc.get("packages.conda") or {}).keys())
-            packages = {
-                fn: RecordVerdict("untrusted", "key_mgr did not verify; no record can be trusted") for fn in names
-            }
-    return VerifyReport(root=root_json, key_mgr=km_json, packages=packages)
+            parsed = loads_strict_records(data, max_bytes=REPODATA_MAX_BYTES)
+        except NotJSON as exc:
+            raise Unusable(f"{path}: {exc}") from None
+        unverifiable = None if km_doc is not None else "the key_mgr did not verify"
+        report.packages = verify_records(parsed, km_doc, workers=2, unverifiable=unverifiable)
+    except Unusable as exc:
+        report.fail(path, exc)
+    except FormatError as exc:  # refused at the top level (not inside one record)
+        report.fail(path, FormatError(f"{path}: {exc}"))

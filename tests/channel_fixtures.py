@@ -74,7 +74,17 @@ class SignedChannel:
     def prefix(self, name: str = "target") -> Path:
         path = self.envs / name
         (path / "conda-meta").mkdir(parents=True, exist_ok=True)
+        (path / "conda-meta" / "history").touch()  # conda's environment marker, as `conda create` leaves it
         return path
+
+    def jupyter_environ(self, config_dir: Path) -> dict[str, str]:
+        """The environment for a separate `jupyter server` or `jupyter conda-trust` process: this channel, and a
+        Jupyter config directory (created) allowing installs under :attr:`envs`."""
+        config_dir.mkdir(parents=True, exist_ok=True)
+        (config_dir / "jupyter_server_config.json").write_text(
+            json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(self.envs)]}})
+        )
+        return {**self.environ, "JUPYTER_CONFIG_DIR": str(config_dir)}
 
     def core(self, *, serving_cache_bytes: int = 0, **policy: object) -> Core:
         values = {"allowed_prefix_roots": [str(self.envs)], **policy}
@@ -122,3 +132,23 @@ def trust_server(signed_channel, jp_serverapp):
     core.environ = signed_channel.environ
     core.policy = Policy.load({"allowed_prefix_roots": [str(signed_channel.envs)]})
     return signed_channel
+
+
+def make_unsigned_channel(base: Path, **kwargs: object) -> SignedChannel:
+    """A plain channel as most Jupyter users have (conda-forge-like): no ``signatures`` in its repodata, and
+    conda configured as by default — ``extra_safety_checks: false``, no ``signing_metadata_url_base``, no
+    trust root of its own."""
+    channel = make_signed_channel(base, sign=lambda fn: False, tamper=(), **kwargs)  # type: ignore[arg-type]
+    repodata = channel.repodata()
+    del repodata["signatures"]
+    channel.built.repodata_path.write_text(json.dumps(repodata, indent=1))
+    channel.condarc.write_text(f"channels:\n  - {channel.channel_url}\nextra_safety_checks: false\n")
+    channel.environ.pop("JUPYTER_TRUST_ROOT", None)
+    return channel
+
+
+@pytest.fixture
+def unsigned_channel(tmp_path: Path):
+    channel = make_unsigned_channel(tmp_path)
+    yield channel
+    channel.server.stop()

@@ -27,12 +27,7 @@ def test_kill_during_linking_then_reapply_repairs(tmp_path):
     channel = make_signed_channel(tmp_path, packages=[PackageSpec("big-pkg", "1.0", files=files)], tamper=())
     try:
         prefix = channel.prefix("crash")
-        config_dir = tmp_path / "jupyter-config"
-        config_dir.mkdir()
-        (config_dir / "jupyter_server_config.json").write_text(
-            json.dumps({"JupyterTrustApp": {"allowed_prefix_roots": [str(channel.envs)]}})
-        )
-        env = {**channel.environ, "JUPYTER_CONFIG_DIR": str(config_dir)}
+        env = channel.jupyter_environ(tmp_path / "jupyter-config")
         argv = [
             sys.executable,
             "-m",

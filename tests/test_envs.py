@@ -24,6 +24,7 @@ from jupyter_trust.policy import Policy
 
 def make_prefix(path: Path) -> Path:
     (path / "conda-meta").mkdir(parents=True)
+    (path / "conda-meta" / "history").touch()  # what `conda create` leaves: conda's own environment marker
     return path
 
 
@@ -244,3 +245,89 @@ def test_default_is_the_process_environment(monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "hub-secret")
     env = child_environ()
     assert "JUPYTERHUB_API_TOKEN" not in env and env["PATH"] == os.environ["PATH"]
+
+
+# -- what counts as an environment, after every symlink is resolved (issue 12) -----------------------
+def test_a_symlink_in_a_root_to_an_environment_elsewhere_is_neither_listed_nor_allowed(layout):
+    link = layout["root"] / "elsewhere"
+    link.symlink_to(layout["outside"])
+    listed = list_environments(envs_dirs=[layout["root"]], extra_roots=[layout["root"]])
+    assert "elsewhere" not in [e.name for e in listed]
+    allowed = list_environments(envs_dirs=[layout["root"]], server_prefix=layout["server"])
+    for requested in ("elsewhere", str(link)):
+        with pytest.raises(PrefixNotAllowed):
+            resolve_target_prefix(
+                requested,
+                allowed=allowed,
+                allowed_roots=[layout["root"]],
+                server_prefix=layout["server"],
+                allow_server_prefix=False,
+            )
+
+
+def test_a_symlinked_root_still_contains_its_own_environments(layout, tmp_path):
+    alias = tmp_path / "alias-root"
+    alias.symlink_to(layout["root"])
+    found = list_environments(envs_dirs=[], extra_roots=[alias])
+    assert [e.name for e in found] == ["ok"]
+    target = resolve_target_prefix(
+        str(alias / "ok"),
+        allowed=found,
+        allowed_roots=[alias],
+        server_prefix=layout["server"],
+        allow_server_prefix=False,
+    )
+    assert target == Path(os.path.realpath(layout["ok"]))
+
+
+@pytest.mark.parametrize(
+    ("make_request", "why"),
+    [
+        (lambda lay: str(lay["root"]), "not a conda environment"),  # the allowed root itself
+        (lambda lay: str(lay["ok"] / "conda-meta"), "inside the environment"),
+        (lambda lay: str(lay["ok"] / "share" / "x"), "inside the environment"),
+        (lambda lay: str(lay["ok"] / "lib"), "inside the environment"),
+    ],
+)
+def test_the_root_and_directories_inside_an_environment_are_not_environments(layout, make_request, why):
+    (layout["ok"] / "share" / "x" / "conda-meta").mkdir(parents=True)
+    (layout["ok"] / "share" / "x" / "conda-meta" / "history").touch()  # looks like one, but is inside "ok"
+    (layout["ok"] / "lib").mkdir()
+    with pytest.raises(PrefixNotAllowed, match=why):
+        resolve(layout, make_request(layout))
+
+
+def test_an_empty_conda_meta_directory_is_not_an_environment(layout):
+    (layout["root"] / "hollow" / "conda-meta").mkdir(parents=True)
+    with pytest.raises(PrefixNotAllowed, match="not a conda environment"):
+        resolve(layout, str(layout["root"] / "hollow"))
+    records = layout["root"] / "rattler-made" / "conda-meta"
+    records.mkdir(parents=True)
+    (records / "python-3.12.0-0.json").write_text("{}")  # package records and no history: another tool's env
+    assert resolve(layout, str(layout["root"] / "rattler-made")) == Path(os.path.realpath(records.parent))
+
+
+def test_condas_own_nested_envs_directory_is_allowed(tmp_path):
+    base = make_prefix(tmp_path / "conda")
+    named = make_prefix(base / "envs" / "work")
+    server = make_prefix(tmp_path / "server")
+    found = list_environments(envs_dirs=[base / "envs"], server_prefix=server)
+    target = resolve_target_prefix(
+        "work", allowed=found, allowed_roots=[], server_prefix=server, allow_server_prefix=False
+    )
+    assert target == Path(os.path.realpath(named))
+
+
+def test_everything_under_the_server_prefix_is_refused_without_allow_server_prefix(layout):
+    inner = make_prefix(layout["server"] / "envs" / "inner")
+    lib = layout["server"] / "lib"
+    lib.mkdir()
+    roots = [layout["server"]]
+    for requested in (str(lib), str(inner), str(layout["server"])):
+        with pytest.raises(PrefixNotAllowed, match="runs this Jupyter server"):
+            resolve_target_prefix(
+                requested, allowed=[], allowed_roots=roots, server_prefix=layout["server"], allow_server_prefix=False
+            )
+    assert resolve_target_prefix(
+        str(inner), allowed=[], allowed_roots=roots, server_prefix=layout["server"], allow_server_prefix=True
+    ) == Path(os.path.realpath(inner))

@@ -210,9 +210,9 @@ def test_missing_key_mgr_file_is_an_input_error_with_the_verified_root(capsys, s
     root = str(signed_files / "1.root.json")
     code, doc, err = run_json(capsys, ["verify", "--root", root, "--key-mgr", str(signed_files / "gone.json")])
     assert code == 2 and doc["ok"] is False and doc["error"]["kind"] == "invalid_input"
-    assert "--key-mgr" in doc["error"]["message"] and "does not exist" in doc["error"]["message"]
+    assert doc["error"]["file"].endswith("gone.json") and "cannot be read" in doc["error"]["message"]
     assert doc["root"]["verified"] is True and doc["root"]["version"] == 1
-    assert "does not exist" in err
+    assert "gone.json" in err
 
 
 @pytest.mark.parametrize("repodata", ["gone.json", "adir", "notjson.json"])
@@ -221,7 +221,7 @@ def test_unusable_repodata_is_an_input_error_with_root_and_key_mgr_judged(capsys
     (signed_files / "notjson.json").write_text("[1, 2")
     argv = ["verify", "--root", str(signed_files / "1.root.json"), "--key-mgr", str(signed_files / "key_mgr.json")]
     code, doc, _ = run_json(capsys, [*argv, "--repodata", str(signed_files / repodata)])
-    assert code == 2 and doc["error"]["kind"] == "invalid_input" and "--repodata" in doc["error"]["message"]
+    assert code == 2 and doc["error"]["kind"] == "invalid_input" and doc["error"]["file"].endswith(repodata)
     assert doc["root"]["verified"] is True and doc["key_mgr"]["verified"] is True
 
 
@@ -398,7 +398,13 @@ def test_key_mgr_without_pkg_mgr_is_a_verification_failure_with_the_report(capsy
     )
     (signed_files / "key_mgr.json").write_text(json.dumps(sign_raw(other, read_private_key(signed_files / "km.pri"))))
     record = {"name": "a", "version": "1", "build": "0", "build_number": 0, "depends": [], "subdir": "noarch"}
-    repodata = {"info": {"subdir": "noarch"}, "packages": {"a-1-0.tar.bz2": record}, "signatures": {}}
+    # A record with a signature entry: signed, so it cannot be trusted without a pkg_mgr delegation.
+    signature = {"ab" * 32: {"signature": "cd" * 64}}
+    repodata = {
+        "info": {"subdir": "noarch"},
+        "packages": {"a-1-0.tar.bz2": record},
+        "signatures": {"a-1-0.tar.bz2": signature},
+    }
     (signed_files / "repodata.json").write_text(json.dumps(repodata))
     argv = ["verify", "--root", str(signed_files / "1.root.json"), "--key-mgr", str(signed_files / "key_mgr.json")]
     code, doc, err = run_json(capsys, [*argv, "--repodata", str(signed_files / "repodata.json")])
@@ -415,7 +421,7 @@ def test_planner_boundary_turns_verifier_errors_into_verification_failed(monkeyp
 
     monkeypatch.setattr(service, "verdicts_for", raising)
     with pytest.raises(TrustError) as info:
-        service.judged([], None, {})
+        service.judged([], None, {}, "warn")
     assert info.value.kind is Kind.VERIFICATION_FAILED and "pkg_mgr" in str(info.value)
 
 

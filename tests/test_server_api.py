@@ -100,8 +100,9 @@ async def test_config_traits_set_policy(jp_fetch):
 @pytest.fixture
 def admin_envs(tmp_path_factory) -> Path:
     root = tmp_path_factory.getbasetemp() / "admin-envs"
-    (root / "envs" / "work" / "conda-meta").mkdir(parents=True, exist_ok=True)
-    (root / "envs-x" / "conda-meta").mkdir(parents=True, exist_ok=True)
+    for env in (root / "envs" / "work", root / "envs-x"):
+        (env / "conda-meta").mkdir(parents=True, exist_ok=True)
+        (env / "conda-meta" / "history").touch()
     return root
 
 
@@ -141,6 +142,7 @@ async def test_symlink_escaping_an_allowed_root_is_refused(admin_envs, jp_server
 
     outside = tmp_path / "outside"
     (outside / "conda-meta").mkdir(parents=True)
+    (outside / "conda-meta" / "history").touch()
     link = admin_envs / "envs" / "sneaky"
     if not link.exists():
         link.symlink_to(outside)

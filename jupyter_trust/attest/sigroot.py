@@ -8,17 +8,19 @@ with its date (the newest key's start of validity).
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cct.jsonload import loads_strict
+
 ROOT_ENV = "JUPYTER_TRUST_SIGSTORE_ROOT"
 SHIPPED_ROOT = Path(__file__).resolve().parent.parent / "data" / "sigstore-public-good-trusted_root.json"
 _CLIENT_CONFIG = "application/vnd.dev.sigstore.clienttrustconfig"
 _MAX_BYTES = 4 << 20
+_MAX_DEPTH = 32
 
 
 class SigstoreRootError(ValueError):
@@ -57,7 +59,7 @@ class SigstoreRoot:
         if len(data) > _MAX_BYTES:
             raise SigstoreRootError(f"the Sigstore trust root {self.path} is too large")
         try:
-            document = json.loads(data)
+            document = loads_strict(data, max_bytes=_MAX_BYTES, max_depth=_MAX_DEPTH)
         except ValueError as exc:
             raise SigstoreRootError(f"the Sigstore trust root {self.path} is not JSON: {exc}") from None
         if not isinstance(document, dict):

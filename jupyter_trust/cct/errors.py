@@ -19,3 +19,7 @@ class UnknownRoleError(CCTError):
 
 class FormatError(CCTError, ValueError):
     """A document we refuse to parse or accept (duplicate keys, NaN, too large or deep, bad fields)."""
+
+
+class NotJSON(FormatError):
+    """Not UTF-8 JSON at all (as opposed to JSON that is refused: duplicate keys, NaN, nesting, fields)."""

@@ -30,7 +30,7 @@ def is_hex64(value: Any) -> bool:
 
 
 def is_raw_signature(obj: Any) -> bool:
-    return isinstance(obj, dict) and set(obj) == {"signature"} and _hex128(obj["signature"])
+    return isinstance(obj, dict) and len(obj) == 1 and "signature" in obj and _hex128(obj["signature"])
 
 
 def is_gpg_signature(obj: Any) -> bool:

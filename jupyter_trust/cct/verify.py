@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .canonical import canonical, canonical_candidates
+from .canonical import canonical, canonical_record
 from .crypto import ed25519_verify, openpgp_digest
 from .errors import FormatError, MetadataVerificationError, SignatureError, UnknownRoleError
+from .jsonload import StrictRecords
 from .metadata import DelegatingMetadata, is_delegating, is_gpg_signature, is_hex64, is_raw_signature, is_signable
 
 Verdict = Literal["trusted", "untrusted", "unsigned"]
@@ -119,57 +120,82 @@ class RecordVerdict:
 
 
 TRUSTED = RecordVerdict("trusted", "package metadata is signed by the channel's pkg_mgr key and verified")
+_ABSENT = object()
 
 
 def _record_table(repodata: Mapping[str, Any]) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for key in ("packages", "packages.conda"):
-        section = repodata.get(key) or {}
+        section = repodata.get(key)
+        if section is None:
+            continue
         if not isinstance(section, dict):
             raise FormatError(f"repodata '{key}' must be an object")
         table.update(section)
     return table
 
 
-def _pkg_delegation(key_mgr: Mapping[str, Any]) -> tuple[frozenset[str], int]:
-    meta = DelegatingMetadata.from_envelope(key_mgr, strict=False)
+def _pkg_delegation(key_mgr: Mapping[str, Any] | None) -> tuple[frozenset[str], int] | str:
+    """The pkg_mgr keys and threshold, or why there are none (then no signed record can be trusted).
+
+    conda-content-trust checks the key_mgr's format, its signatures' shapes included, before each record.
+    """
+    if key_mgr is None:
+        return "no verified key_mgr metadata"
+    try:
+        meta = DelegatingMetadata.from_envelope(key_mgr, strict=False)
+    except (FormatError, ValueError, TypeError) as exc:
+        return f"the key_mgr metadata is malformed: {exc}"
     if meta.type != "key_mgr":
-        raise MetadataVerificationError(f"expected key_mgr metadata, got {meta.type!r}")
+        return f"expected key_mgr metadata, got {meta.type!r}"
+    if not all(is_raw_signature(s) or is_gpg_signature(s) for s in key_mgr["signatures"].values()):
+        return "the key_mgr metadata holds a malformed signature"
     if "pkg_mgr" not in meta.delegations:
-        raise UnknownRoleError("key_mgr does not delegate 'pkg_mgr'")
+        return "the key_mgr does not delegate 'pkg_mgr'"
     delegation = meta.delegations["pkg_mgr"]
     return frozenset(delegation.pubkeys), delegation.threshold
 
 
-def _verdict(fn: str, record: Any, signatures: Any, keys: frozenset[str], threshold: int) -> RecordVerdict:
-    if signatures is None:
-        return RecordVerdict("unsigned", f"no signatures found for {fn}")
-    if not isinstance(signatures, dict):
-        return RecordVerdict("untrusted", f"the signature entry for {fn} is malformed")
-    if not (fn.endswith(".tar.bz2") or fn.endswith(".conda")):
-        return RecordVerdict("untrusted", f"{fn} is not a .conda or .tar.bz2 file name")
-    if not isinstance(record, dict):
-        return RecordVerdict("untrusted", f"the record for {fn} is not an object")
-    good: set[str] = set()
-    for data in canonical_candidates(record):
-        good = _good_keys(signatures, keys, gpg=False, data=data)
-        if len(good) >= threshold:
-            break
-    if len(good) >= threshold:
-        return TRUSTED
-    if not signatures:
-        return RecordVerdict("unsigned", f"no signatures found for {fn}")
-    return RecordVerdict(
-        "untrusted",
-        f"invalid signature for {fn}: {len(good)} of {threshold} required pkg_mgr signature(s) verify "
-        "(the record was changed after signing, or signed by an unauthorized key)",
+def _entry_shape(entry: Any) -> str:
+    return "null" if entry is None else f"a {type(entry).__name__}" if not isinstance(entry, dict) else "an object"
+
+
+def _poses_as_metadata(record: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """conda-content-trust refuses a signed object that passes as root/key_mgr metadata (type mismatch)."""
+    return (
+        "delegations" in record
+        and all(is_raw_signature(s) or is_gpg_signature(s) for s in entry.values())
+        and is_delegating({"signatures": entry, "signed": record})
     )
 
 
-def _verdicts(
-    names: list[str], table: Mapping[str, Any], sigs: Mapping[str, Any], keys: frozenset[str], threshold: int
-) -> dict[str, RecordVerdict]:
-    return {fn: _verdict(fn, table[fn], sigs.get(fn), keys, threshold) for fn in names}
+def _verdict(fn: str, record: Any, entry: Any, keys: frozenset[str], threshold: int, float_free: bool) -> RecordVerdict:
+    """One record, as conda-content-trust's ``verify_delegation("pkg_mgr", ...)`` would judge it.
+
+    ``entry`` is the record's signature entry; its presence is what makes the record signed: whatever it
+    holds, it must then verify.
+    """
+    if type(entry) is not dict:
+        # conda-content-trust: not a signable (TypeError), so conda refuses the transaction
+        return RecordVerdict("untrusted", f"the signature entry for {fn} is {_entry_shape(entry)}, not an object")
+    if not (fn.endswith(".tar.bz2") or fn.endswith(".conda")):
+        return RecordVerdict("untrusted", f"{fn} is not a .conda or .tar.bz2 file name")
+    if type(record) is not dict:
+        return RecordVerdict("untrusted", f"the record for {fn} is not an object")
+    if _poses_as_metadata(record, entry):
+        return RecordVerdict("untrusted", f"the record for {fn} poses as root/key_mgr metadata")
+    if not entry:
+        return RecordVerdict("untrusted", f"the signature entry for {fn} is empty")
+    good = _good_keys(entry, keys, gpg=False, data=canonical_record(record, float_free=float_free))
+    if len(good) >= threshold:
+        return TRUSTED
+    if keys.isdisjoint(entry):
+        return RecordVerdict("untrusted", f"{fn} is signed only by keys the key_mgr does not delegate pkg_mgr to")
+    return RecordVerdict(
+        "untrusted",
+        f"invalid signature for {fn}: {len(good)} of {threshold} required pkg_mgr signature(s) verify "
+        "(the record was changed after signing, or the signature is malformed)",
+    )
 
 
 def _forked(names: list[str], work: Callable[[list[str]], dict[str, RecordVerdict]]) -> dict[str, RecordVerdict]:
@@ -212,37 +238,59 @@ def _forked(names: list[str], work: Callable[[list[str]], dict[str, RecordVerdic
 
 
 def verify_records(
-    repodata: Mapping[str, Any],
-    key_mgr: Mapping[str, Any],
+    repodata: Mapping[str, Any] | StrictRecords,
+    key_mgr: Mapping[str, Any] | None,
     filenames: Iterable[str] | None = None,
     *,
     workers: int = 1,
+    unverifiable: str | None = None,
 ) -> dict[str, RecordVerdict]:
     """A verdict for every record of ``packages`` and ``packages.conda`` (or just ``filenames``).
 
-    The signed message is ``canonical(record)`` as the record appears in repodata.json; signatures come
-    from the top-level ``signatures`` object, keyed by file name, checked against key_mgr's ``pkg_mgr``
-    delegation. Malformed signature entries never raise: they make the record untrusted.
+    A record is *signed* when the top-level ``signatures`` object has an entry for its file name, whatever
+    the entry holds; it is then trusted only if ``canonical(record)`` carries the threshold of valid
+    signatures by key_mgr's ``pkg_mgr`` keys. A record without an entry is *unsigned*, whatever the state of
+    the trust chain. ``key_mgr=None`` (or ``unverifiable``, the reason the trust chain cannot vouch for any
+    key) makes every signed record untrusted. ``repodata`` parsed by
+    :func:`~jupyter_trust.cct.jsonload.loads_strict_records` refuses (untrusted) the records it found
+    defective. Nothing about one record's data ever raises.
     """
-    table = _record_table(repodata)
+    if isinstance(repodata, StrictRecords):
+        document, defect, float_free = repodata.document, repodata.defect, not repodata.floats
+    else:
+        document, defect, float_free = repodata, None, False
+    table = _record_table(document)
     names = list(table) if filenames is None else list(filenames)
-    keys, threshold = _pkg_delegation(key_mgr)
-    sigs = repodata.get("signatures")
-    if sigs is None:
-        return {
-            fn: RecordVerdict("unsigned", "no signatures found for this channel (repodata is not signed)")
-            for fn in names
-        }
-    if not isinstance(sigs, dict):
-        return {fn: RecordVerdict("untrusted", "the repodata 'signatures' object is malformed") for fn in names}
-    missing = [fn for fn in names if fn not in table]
-    results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in missing}
+    delegation = _pkg_delegation(key_mgr) if unverifiable is None else unverifiable
+    sigs = document.get("signatures", _ABSENT)
+    results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in names if fn not in table}
     names = [fn for fn in names if fn in table]
-    workers = min(workers, os.cpu_count() or 1)
+    if sigs is not _ABSENT and type(sigs) is not dict:
+        # conda-content-trust: null and numbers raise TypeError in conda's hook; a list or string is searched
+        # as a sequence. Refused here in every case.
+        reason = f"the repodata 'signatures' is {_entry_shape(sigs)}, not an object"
+        return {**results, **{fn: RecordVerdict("untrusted", reason) for fn in names}}
+    channel_unsigned = RecordVerdict("unsigned", "no signatures found for this channel (repodata is not signed)")
+
+    keys, threshold = delegation if not isinstance(delegation, str) else (frozenset(), 0)
+
+    def judge(fn: str) -> RecordVerdict:
+        reason = defect(fn) if defect is not None else None
+        if reason is not None:
+            return RecordVerdict("untrusted", f"{fn} cannot be used: {reason}")
+        if sigs is _ABSENT:
+            return channel_unsigned
+        entry = sigs.get(fn, _ABSENT)  # type: ignore[attr-defined]
+        if entry is _ABSENT:
+            return RecordVerdict("unsigned", f"no signatures found for {fn}")
+        if isinstance(delegation, str):
+            return RecordVerdict("untrusted", f"{fn} is signed, but no signature can be verified: {delegation}")
+        return _verdict(fn, table[fn], entry, keys, threshold, float_free)
 
     def work(part: list[str]) -> dict[str, RecordVerdict]:
-        return _verdicts(part, table, sigs, keys, threshold)
+        return {fn: judge(fn) for fn in part}
 
+    workers = min(workers, os.cpu_count() or 1)
     if workers > 1 and len(names) >= _PARALLEL_MIN_RECORDS and hasattr(os, "fork"):
         results.update(_forked(names, work))
     else:

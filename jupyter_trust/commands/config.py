@@ -7,7 +7,6 @@ only for a ``.py`` config file).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,14 +14,18 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_config_path
 
+from ..cct.jsonload import loads_strict
 from ..policy import DEFAULTS, Policy
 
 SECTION = "JupyterTrustApp"
+#: Jupyter's JSON config files are small and shallow; a huge or over-deep one is skipped like a broken one
+CONFIG_MAX_BYTES = 4 << 20
+CONFIG_MAX_DEPTH = 32
 
 
 def _json_section(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_strict(path.read_bytes(), max_bytes=CONFIG_MAX_BYTES, max_depth=CONFIG_MAX_DEPTH)
     except (OSError, ValueError):  # a broken unrelated config file must not stop us
         return {}
     section = data.get(SECTION) if isinstance(data, dict) else None

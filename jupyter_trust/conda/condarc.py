@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 from ..errors import InvalidValue
 from ..fetch import Fetcher
-from ..fsutil import atomic_write, file_lock
+from ..fsutil import atomic_write, file_lock, writing
 from .defaults import DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS
 
 Scope = Literal["user", "env", "system", "file"]
@@ -149,10 +149,32 @@ def search_path(
     return unique
 
 
+#: names conda reads as one file; a directory there is a mistake, not a ``condarc.d``
+_FILE_NAMES = (".condarc", "condarc")
+
+
 def _expand(path: Path) -> list[Path]:
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return []  # conda skips a search-path entry that is not there (a dangling symlink too)
+    except OSError as exc:  # a symlink loop, a directory we may not enter …
+        raise CondarcError(f"{path} cannot be read: {exc.strerror or type(exc).__name__}") from None
     if path.is_dir():
+        if path.name in _FILE_NAMES:
+            raise CondarcError(f"{path} is a directory, not a condarc file")
         return sorted(p for p in path.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    if path.exists() and not path.is_file():
+        raise CondarcError(f"{path} is not a regular file")
     return [path] if path.is_file() else []
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """Where and what, never the file's text (a condarc can hold a channel URL with a token in it)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"invalid YAML{where}" + (f" ({problem})" if isinstance(problem, str) else "")
 
 
 def _safe_load(path: Path) -> dict[str, Any]:
@@ -162,14 +184,43 @@ def _safe_load(path: Path) -> dict[str, Any]:
     try:
         if path.stat().st_size > _MAX_CONDARC_BYTES:
             raise CondarcError(f"{path} is larger than {_MAX_CONDARC_BYTES} bytes")
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CondarcError(f"{path} cannot be read as YAML: {exc.__class__.__name__}") from None
+        text = path.read_bytes().decode("utf-8")
+        if "\x00" in text:
+            raise CondarcError(f"{path} cannot be read: it is a binary file, not YAML text")
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except UnicodeDecodeError:
+        raise CondarcError(f"{path} cannot be read: it is not UTF-8 text") from None
+    except OSError as exc:
+        raise CondarcError(f"{path} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    except yaml.YAMLError as exc:
+        raise CondarcError(f"{path} cannot be read as YAML: {_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise CondarcError(f"{path} cannot be read as YAML: nested too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise CondarcError(f"{path} does not hold a mapping")
     return data
+
+
+_STRING_KEYS = ("signing_metadata_url_base", "channel_alias")
+_BOOL_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off")
+
+
+def _type_problem(key: str, value: Any) -> str | None:
+    """Why conda could not use ``value`` for ``key`` (only for the settings jupyter_trust reads), else None."""
+    kind = type(value).__name__
+    if key in _LIST_KEYS and not isinstance(value, list):
+        return f"'{key}' must be a list, not {kind}"  # odd entries of a list are skipped where it is used
+    if key in _MAP_KEYS and not isinstance(value, dict):
+        return f"'{key}' must be a mapping, not {kind}"
+    if key in _STRING_KEYS and value is not None and not isinstance(value, str):
+        return f"'{key}' must be a string, not {kind}"
+    if key in ("extra_safety_checks", "add_anaconda_token") and not (
+        isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOL_WORDS)
+    ):
+        return f"'{key}' must be true or false, not {kind}"
+    return None
 
 
 @dataclass
@@ -188,7 +239,12 @@ class CondaConfig:
     ) -> CondaConfig:
         config = cls()
         for entry in search_path(environ=environ, root_prefix=root_prefix, active_prefix=active_prefix):
-            for path in _expand(entry):
+            try:
+                paths = _expand(entry)
+            except (CondarcError, OSError) as exc:
+                config.errors.append(str(exc) if isinstance(exc, CondarcError) else f"{entry} cannot be read: {exc}")
+                continue
+            for path in paths:
                 try:
                     data = _safe_load(path)
                 except CondarcError as exc:
@@ -197,6 +253,10 @@ class CondaConfig:
                 config.files.append(path)
                 for key, value in data.items():
                     if not isinstance(key, str):
+                        continue
+                    problem = _type_problem(key, value)
+                    if problem is not None:
+                        config.errors.append(f"{path}: {problem}")
                         continue
                     previous = config.values.get(key)
                     if key in _LIST_KEYS and isinstance(value, list) and previous and isinstance(previous.value, list):
@@ -219,6 +279,15 @@ class CondaConfig:
             if key in _LIST_KEYS:
                 value = [part.strip() for part in raw.split(",") if part.strip()]
             self.values[key] = Setting(value, "$" + name)
+
+    def refusal(self) -> str | None:
+        """Why nothing may be planned with this configuration: a condarc conda reads cannot be used, so the
+        channels and verification settings it would give are unknown (None: every file was read)."""
+        if not self.errors:
+            return None
+        return "conda's configuration cannot be read, so its channels and settings are unknown: " + "; ".join(
+            self.errors
+        )
 
     def get(self, key: str, default: Any = None) -> Setting:
         return self.values.get(key) or Setting(default, "default")
@@ -334,7 +403,7 @@ def edit_condarc(location: CondarcLocation, edit: Callable[[CommentedMap], None]
         path = path.resolve()  # conda config writes through a symlinked condarc; so do we (atomically)
     if path.is_dir():
         raise CondarcError(f"{path} is a directory; not changing it")
-    with file_lock(path.with_name(path.name + ".lock")):
+    with writing(f"{path} cannot be written"), file_lock(path.with_name(path.name + ".lock")):
         yaml = _round_trip()
         mode = 0o644
         if path.exists():

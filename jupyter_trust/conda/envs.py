@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..cct.jsonload import PREFIX_RECORD_MAX_BYTES, PREFIX_RECORD_MAX_DEPTH, loads_strict
 from ..errors import InvalidValue
 
 _HISTORY_CMD = re.compile(r"^#\s*cmd:\s*(\S+)")
@@ -49,7 +49,9 @@ def conda_version(exe: Path) -> str | None:
         meta = root / "conda-meta"
         for path in sorted(meta.glob("conda-[0-9]*.json")) if meta.is_dir() else []:
             try:
-                record = json.loads(path.read_text())
+                record = loads_strict(
+                    path.read_bytes(), max_bytes=PREFIX_RECORD_MAX_BYTES, max_depth=PREFIX_RECORD_MAX_DEPTH
+                )
             except (OSError, ValueError):
                 continue
             if record.get("name") == "conda":
@@ -68,7 +70,28 @@ def content_trust_importable(prefix: Path) -> bool:
 
 
 def is_conda_prefix(path: Path) -> bool:
-    return (Path(path) / "conda-meta").is_dir()
+    """conda's own test (``conda-meta/history``, which ``conda create`` writes), or a ``conda-meta`` that holds
+    package records (environments other tools made); an empty ``conda-meta`` directory is not an environment."""
+    meta = Path(path) / "conda-meta"
+    if (meta / "history").is_file():
+        return True
+    try:
+        return meta.is_dir() and any(p.suffix == ".json" and p.is_file() for p in meta.iterdir())
+    except OSError:
+        return False
+
+
+def enclosing_environment(path: str) -> str | None:
+    """The environment a (resolved) path lies strictly inside, if any: such a path is part of that environment
+    (``env/lib``, ``env/conda-meta``, ``env/envs/x`` is fine only when it is an environment of its own: conda's
+    nested ``envs``)."""
+    for parent in Path(path).parents:
+        if is_conda_prefix(parent):
+            nested = Path(path).relative_to(parent).parts
+            if len(nested) == 2 and nested[0] == "envs" and is_conda_prefix(Path(path)):
+                return None  # <root>/envs/<name>: conda's own layout
+            return str(parent)
+    return None
 
 
 @dataclass(frozen=True)
@@ -104,17 +127,28 @@ def list_environments(
     if active_prefix:
         add(active_prefix, Path(active_prefix).name, "named")
     for directory in envs_dirs:
-        for child in sorted(Path(directory).iterdir()) if Path(directory).is_dir() else []:
+        for child in _children(Path(directory)):
             add(child, child.name, "named")
     for root in extra_roots:
         root = Path(root)
         if is_conda_prefix(root):
             add(root, root.name, "admin")
-        for child in sorted(root.iterdir()) if root.is_dir() else []:
+        for child in _children(root):
             add(child, child.name, "admin")
     if server_prefix:
         add(server_prefix, Path(server_prefix).name or "server", "named")
     return found
+
+
+def _children(directory: Path) -> list[Path]:
+    """Entries of a directory of environments that are inside it once every symlink is resolved (a link to an
+    environment elsewhere does not make that environment allowed)."""
+    try:
+        entries = sorted(directory.iterdir()) if directory.is_dir() else []
+    except OSError:
+        return []
+    real = os.path.realpath(directory)
+    return [child for child in entries if _inside(os.path.realpath(child), real) and os.path.realpath(child) != real]
 
 
 class PrefixNotAllowed(InvalidValue):
@@ -137,6 +171,12 @@ def resolve_target_prefix(
     server_prefix: Path,
     allow_server_prefix: bool,
 ) -> Path:
+    """The resolved prefix an install may change, or :class:`PrefixNotAllowed`.
+
+    The target, with every symlink resolved, must be a listed environment or an environment inside an allowed
+    root (itself resolved); it must be an environment (:func:`is_conda_prefix`) and not a directory inside
+    another one; without ``allow_server_prefix``, neither the server's environment nor anything under it.
+    """
     if not isinstance(requested, str) or not requested.strip():
         raise PrefixNotAllowed("name an environment or a prefix to install into")
     if any(ord(c) < 32 for c in requested):
@@ -157,9 +197,17 @@ def resolve_target_prefix(
         roots = [os.path.realpath(r) for r in allowed_roots]
         if target not in listed and not any(_inside(target, r) for r in roots):
             raise PrefixNotAllowed(f"{requested} is not an environment this server may install into")
-    if not allow_server_prefix and target == os.path.realpath(server_prefix):
+    server = os.path.realpath(server_prefix)
+    if not allow_server_prefix and _inside(target, server):
         raise PrefixNotAllowed(
-            "installing into the environment that runs this Jupyter server is not allowed here; "
-            "choose a kernel environment"
+            "installing into the environment that runs this Jupyter server is not allowed here (nor into anything "
+            "inside it); choose a kernel environment"
+        )
+    outer = enclosing_environment(target)
+    if outer is not None:
+        raise PrefixNotAllowed(f"{requested} is inside the environment {outer}, not an environment of its own")
+    if not is_conda_prefix(Path(target)):
+        raise PrefixNotAllowed(
+            f"{requested} is not a conda environment (no conda-meta/history): create it with conda first"
         )
     return Path(target)

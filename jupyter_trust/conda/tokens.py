@@ -22,7 +22,7 @@ from typing import Any, Literal
 from ..childenv import declare_secret_variable
 from ..errors import InvalidValue, Kind, TrustError
 from ..fetch import Fetcher, FetchError
-from ..fsutil import UnsafeFileError, atomic_write, read_private
+from ..fsutil import UnsafeFileError, atomic_write, read_private, writing
 from ..policy import Policy
 from ..redact import Redactor, mask_token
 from .defaults import DEFAULT_REPO_URL
@@ -213,11 +213,12 @@ class TokenStore:
         """Store the token (0600, atomic). A symlink at the token path is replaced, never written through."""
         token = check_token_syntax(token)
         self.check_writable()
-        if not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
         if self.path.is_symlink():
             log.warning("%s was a symbolic link; replaced it with a private file", self.path)
-        atomic_write(self.path, token.encode())  # os.replace swaps a symlink itself, never its target
+        with writing(f"the token file {self.path} cannot be written"):
+            if not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+            atomic_write(self.path, token.encode())  # os.replace swaps a symlink itself, never its target
         return self.path
 
     def remove(self) -> bool:

@@ -77,7 +77,14 @@ class Child:
     """
 
     def __init__(
-        self, argv: Sequence[str], *, env: Mapping[str, str], timeout: float, label: str, new_session: bool = False
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        timeout: float,
+        label: str,
+        new_session: bool = False,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.label, self.timeout, self.group = label, timeout, new_session
         try:
@@ -88,6 +95,7 @@ class Child:
                 stderr=subprocess.PIPE,
                 env=dict(env),
                 start_new_session=new_session,
+                pass_fds=tuple(pass_fds),
             )
         except OSError as exc:
             raise EngineError(f"{label} could not be started: {exc.strerror or exc}") from None
@@ -124,8 +132,11 @@ def run(
     timeout: float,
     label: str,
     new_session: bool = False,
+    pass_fds: Sequence[int] = (),
 ) -> Completed:
-    return Child(argv, env=env, timeout=timeout, label=label, new_session=new_session).result(input)
+    """``pass_fds``: descriptors the child keeps (e.g. an environment lock it holds for as long as it lives)."""
+    child = Child(argv, env=env, timeout=timeout, label=label, new_session=new_session, pass_fds=pass_fds)
+    return child.result(input)
 
 
 async def run_async(
@@ -136,6 +147,7 @@ async def run_async(
     timeout: float,
     label: str,
     new_session: bool = False,
+    pass_fds: Sequence[int] = (),
 ) -> Completed:
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -145,6 +157,7 @@ async def run_async(
             stderr=asyncio.subprocess.PIPE,
             env=dict(env),
             start_new_session=new_session,
+            pass_fds=tuple(pass_fds),
         )
     except OSError as exc:
         raise EngineError(f"{label} could not be started: {exc.strerror or exc}") from None

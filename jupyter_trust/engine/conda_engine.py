@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..cct.jsonload import PREFIX_RECORD_MAX_BYTES, PREFIX_RECORD_MAX_DEPTH, loads_strict
 from ..conda.tokens import token_free_url
 from .base import Child, Completed, EngineError, SolveResult, run_async
 
@@ -149,7 +150,7 @@ def _loads_tolerant(text: str) -> Any:
             continue
         try:
             return json.loads("\n".join(lines[start_line:]))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit: not conda's answer
             continue
     return None
 
@@ -283,7 +284,9 @@ def prefix_records(prefix: str | Path) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for path in sorted(meta.glob("*.json")) if meta.is_dir() else []:
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = loads_strict(
+                path.read_bytes(), max_bytes=PREFIX_RECORD_MAX_BYTES, max_depth=PREFIX_RECORD_MAX_DEPTH
+            )
         except (OSError, ValueError):
             raise EngineError(f"{path.name} in the environment's conda-meta cannot be read") from None
         if isinstance(record, dict) and record.get("name"):

@@ -53,13 +53,15 @@ def _reply(stdout: bytes, returncode: int, stderr: bytes) -> dict[str, Any]:
     return reply
 
 
-def _run(request: dict[str, Any], timeout: float) -> dict[str, Any]:
-    out = run(WORKER, input=json.dumps(request).encode(), env=child_environ(), timeout=timeout, label=LABEL)
+def _run(request: dict[str, Any], timeout: float, hold: Sequence[int] = ()) -> dict[str, Any]:
+    data = json.dumps(request).encode()
+    out = run(WORKER, input=data, env=child_environ(), timeout=timeout, label=LABEL, pass_fds=hold)
     return _reply(out.stdout, out.returncode, out.stderr)
 
 
-async def _run_async(request: dict[str, Any], timeout: float) -> dict[str, Any]:
-    out = await run_async(WORKER, input=json.dumps(request).encode(), env=child_environ(), timeout=timeout, label=LABEL)
+async def _run_async(request: dict[str, Any], timeout: float, hold: Sequence[int] = ()) -> dict[str, Any]:
+    data = json.dumps(request).encode()
+    out = await run_async(WORKER, input=data, env=child_environ(), timeout=timeout, label=LABEL, pass_fds=hold)
     return _reply(out.stdout, out.returncode, out.stderr)
 
 
@@ -164,12 +166,26 @@ def _link_request(prefix: str, artifacts: Sequence[LinkArtifact], remove: Sequen
 
 
 def link(
-    prefix: str, artifacts: Sequence[LinkArtifact], *, remove: Sequence[str] = (), cache_dir: str, timeout: float = 600
+    prefix: str,
+    artifacts: Sequence[LinkArtifact],
+    *,
+    remove: Sequence[str] = (),
+    cache_dir: str,
+    timeout: float = 600,
+    hold: Sequence[int] = (),
 ) -> dict[str, Any]:
-    return _run(_link_request(prefix, artifacts, remove, cache_dir), timeout)
+    """Link in a worker that dies with this process (Linux) and inherits ``hold`` (the environment lock's
+    descriptor: the lock stays taken while the worker lives, even if this process is gone)."""
+    return _run(_link_request(prefix, artifacts, remove, cache_dir), timeout, hold)
 
 
 async def link_async(
-    prefix: str, artifacts: Sequence[LinkArtifact], *, remove: Sequence[str] = (), cache_dir: str, timeout: float = 600
+    prefix: str,
+    artifacts: Sequence[LinkArtifact],
+    *,
+    remove: Sequence[str] = (),
+    cache_dir: str,
+    timeout: float = 600,
+    hold: Sequence[int] = (),
 ) -> dict[str, Any]:
-    return await _run_async(_link_request(prefix, artifacts, remove, cache_dir), timeout)
+    return await _run_async(_link_request(prefix, artifacts, remove, cache_dir), timeout, hold)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..plans.specs import SpecError, spec_names
+from ..plans.specs import SpecError, parse_spec, spec_names
 
 
 def _record_json(record: Any) -> dict[str, Any]:
@@ -48,12 +49,15 @@ async def _solve(req: dict[str, Any]) -> dict[str, Any]:
     from rattler import VirtualPackage, solve_with_sparse_repodata
 
     requested = spec_names(req["specs"])  # SpecError -> reported as kind "spec"
+    # The solver's own parser is stricter than MatchSpec's (conda's `name=1.0=build` fails there): hand it each
+    # spec in MatchSpec's canonical form.
+    specs = [str(parse_spec(spec)) for spec in req["specs"]]
     installed = _installed(req.get("prefix"))
     # Everything already installed stays in the environment (at its locked version unless a request needs
     # another): without its name among the specs the solver would leave it out, i.e. plan to remove it.
     keep = sorted({r.name.normalized for r in installed} - set(requested))
     records = await solve_with_sparse_repodata(
-        [*req["specs"], *keep],
+        [*specs, *keep],
         _sparse(req["repodata"]),
         locked_packages=installed,
         virtual_packages=VirtualPackage.detect(),
@@ -118,7 +122,25 @@ async def _installed_op(req: dict[str, Any]) -> dict[str, Any]:
 OPS = {"solve": _solve, "link": _link, "installed": _installed_op}
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """A linker must never go on changing an environment unsupervised: on Linux the kernel kills it when the
+    process that started it dies (``PR_SET_PDEATHSIG``); if that process is already gone, stop now."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the environment lock the worker holds still guards
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def main() -> None:
+    parent = os.getppid()
     try:
         import rattler  # noqa: F401 - loaded before the request arrives: callers start the worker early
     except ImportError:
@@ -127,6 +149,8 @@ def main() -> None:
         req = json.loads(sys.stdin.read())
         if not isinstance(req, dict) or req.get("op") not in OPS:
             raise ValueError("malformed worker request")
+        if req["op"] == "link":
+            die_with_parent(parent)
         reply = {"ok": True, **asyncio.run(OPS[req["op"]](req))}
     except SpecError as exc:
         reply = {"ok": False, "kind": "spec", "error": str(exc)}

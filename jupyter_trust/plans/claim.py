@@ -5,8 +5,8 @@ Server tasks (:mod:`jupyter_trust.tasks`) and in-process installs (command line,
 this user, freed by the OS if the process dies) and keeps ``<work_dir>/tasks/<id>.json`` up to date, so a
 second writer is refused (:class:`PrefixBusy`) and a crash while linking is visible afterwards as an
 *interrupted* install. Leaving the claim always releases the lock; leaving it by an exception journals the
-install as ``failed`` (or ``cancelled``) with a redacted error; a success marks earlier interrupted installs
-into the same environment as repaired.
+install as ``failed`` (or ``cancelled``) with a redacted error, and as needing repair when linking had started;
+a success marks earlier interrupted installs into the same environment as repaired.
 """
 
 from __future__ import annotations
@@ -47,6 +47,13 @@ def prefix_lock(work_dir: Path, prefix: str) -> filelock.BaseFileLock:
     return filelock.FileLock(str(locks / name), timeout=0)
 
 
+def held_descriptors(lock: filelock.BaseFileLock | None) -> tuple[int, ...]:
+    """The descriptor of a held environment lock, for the linker to inherit: an fcntl lock belongs to the open
+    file, so it stays taken while the linker lives even if the process that took it was killed."""
+    fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+    return (fd,) if isinstance(fd, int) and lock is not None and lock.is_locked else ()
+
+
 def acquire(lock: filelock.BaseFileLock, prefix: str) -> None:
     try:
         lock.acquire()
@@ -77,6 +84,12 @@ class InstallClaim:
         self._live_ids = live_ids
         self._lock = prefix_lock(self.work_dir, self.prefix)
         self._held = False
+        self._linking = False
+
+    @property
+    def lock(self) -> filelock.BaseFileLock:
+        """The environment lock (a linker inherits it: :func:`held_descriptors`)."""
+        return self._lock
 
     def open(self) -> InstallClaim:
         if not self._held:
@@ -95,6 +108,11 @@ class InstallClaim:
         self.record.setdefault("created_at", now)
         self.record.update(fields, updated_at=now)
         journal.write(self.path, self.record)
+
+    def start_linking(self, **fields: Any) -> None:
+        """From here on a failure may leave part of the plan linked: it is journalled as needing repair."""
+        self._linking = True
+        self.write(**fields)
 
     def finish(self, state: str, error: str | None = None, fields: Mapping[str, Any] | None = None) -> None:
         """Journal the final ``state`` (``error`` redacted); a success repairs earlier interrupted installs."""
@@ -118,6 +136,6 @@ class InstallClaim:
                 elif isinstance(exc, InstallCancelled | asyncio.CancelledError):
                     self.finish("cancelled", str(exc) or "cancelled")
                 else:
-                    self.finish("failed", str(exc) or type(exc).__name__)
+                    self.finish("failed", str(exc) or type(exc).__name__, {"needs_repair": self._linking})
         finally:
             self.release()

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import filelock
+
 from ..engine import rattler_engine as engine
 from ..errors import Kind, TrustError
 from ..fsutil import ensure_private_dir
 from .attestations import recheck_sidecars
-from .claim import InstallCancelled, InstallClaim, PrefixBusy, acquire, prefix_lock
+from .claim import InstallCancelled, InstallClaim, PrefixBusy, acquire, held_descriptors, prefix_lock
 from .decision import InstallRefused, check_installable
 from .model import Plan, PlannedPackage
 from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, judged
@@ -62,6 +64,7 @@ __all__ = [
     "PrefixBusy",
     "Progress",
     "acquire",
+    "held_descriptors",
     "prefix_lock",
 ]
 
@@ -110,14 +113,14 @@ class Installer:
                 )
             captured.append(fresh)
         state = self.ctx.trust_store.refresh()
-        blocking = state.blocking_reasons(self.ctx.policy.expiry)
-        if blocking:
-            raise InstallRefused("the trust metadata no longer allows installs: " + "; ".join(blocking))
         linking = [p for p in plan.packages if p.links]
+        blocking = state.blocking_reasons(self.ctx.policy.expiry)
+        if blocking and any(p.verdict == "trusted" for p in linking):
+            raise InstallRefused("the trust metadata no longer allows installs: " + "; ".join(blocking))
         wanted: dict[tuple[str, str], list[str]] = {}
         for p in linking:
             wanted.setdefault((p.channel, p.subdir), []).append(p.filename)
-        fresh_verdicts = judged(captured, state, wanted)
+        fresh_verdicts = judged(captured, state, wanted, self.ctx.policy.expiry)
         for p in linking:
             now = fresh_verdicts.get((p.channel, p.subdir, p.filename))
             if now is None or now.verdict != p.verdict:
@@ -207,8 +210,14 @@ class Installer:
         }
         with InstallClaim(self.ctx.work_dir, record, redact=self.ctx.redactor()) as claim:
             report, prepared = self._ready(plan, confirm_unsigned, progress, cancelled)
-            claim.write(progress=Progress("linking", 0, len(prepared.artifacts), 0, 0, "linking").to_json())
-            reply = engine.link(plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache())
+            claim.start_linking(progress=Progress("linking", 0, len(prepared.artifacts), 0, 0, "linking").to_json())
+            reply = engine.link(
+                plan.prefix,
+                prepared.artifacts,
+                remove=prepared.remove,
+                cache_dir=self._cache(),
+                hold=held_descriptors(claim.lock),
+            )
             result = self._done(plan, prepared, report, reply)
             claim.finish("succeeded", fields={"result": result.to_json()})
             return result
@@ -220,12 +229,18 @@ class Installer:
         confirm_unsigned: bool = False,
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        lock: filelock.BaseFileLock | None = None,
     ) -> InstallResult:
         """As :meth:`apply`; checks and downloads run in a thread, linking in a cancellable child process.
-        The caller (:class:`~jupyter_trust.tasks.TaskManager`) holds the environment's :class:`InstallClaim`."""
+        The caller (:class:`~jupyter_trust.tasks.TaskManager`) holds the environment's :class:`InstallClaim`; the
+        linker inherits its lock (``lock``)."""
         report, prepared = await asyncio.to_thread(self._ready, plan, confirm_unsigned, progress, cancelled)
         reply = await engine.link_async(
-            plan.prefix, prepared.artifacts, remove=prepared.remove, cache_dir=self._cache()
+            plan.prefix,
+            prepared.artifacts,
+            remove=prepared.remove,
+            cache_dir=self._cache(),
+            hold=held_descriptors(lock),
         )
         return self._done(plan, prepared, report, reply)
 

@@ -18,10 +18,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from ..cct.canonical import is_float_free
 from ..cct.errors import CCTError
-from ..cct.jsonload import loads_repodata
+from ..cct.jsonload import StrictRecords, loads_repodata, loads_strict, loads_strict_records
 from ..cct.verify import RecordVerdict, verify_records
 from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
@@ -29,7 +30,7 @@ from ..engine import conda_engine
 from ..engine import rattler_engine as engine
 from ..errors import InvalidInput, Kind, NotFoundError, VerificationFailed
 from ..fetch import Fetched, Fetcher, FetchError, NotFound, NotModified
-from ..fsutil import atomic_write, ensure_private_dir
+from ..fsutil import atomic_write, ensure_private_dir, writing
 from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
@@ -40,6 +41,9 @@ from .repodata_cache import CachedCapture, RepodataCache
 from .specs import SpecError, check_specs, spec_names, validate_specs
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
+#: a stored plan: a few hundred package records and the trust summary; nothing legitimate is bigger or deeper
+PLAN_MAX_BYTES = 16 << 20
+PLAN_MAX_DEPTH = 16
 
 
 class PlanError(InvalidInput):
@@ -135,6 +139,7 @@ class CapturedRepodata:
     data: bytes = field(repr=False)
     max_bytes: int
     _document: Mapping[str, Any] | None = field(default=None, repr=False)
+    _exact: StrictRecords | None = field(default=None, repr=False)
 
     @property
     def document(self) -> Mapping[str, Any]:
@@ -148,6 +153,18 @@ class CapturedRepodata:
                 raise PlanError(f"{where} has unusable repodata: not an object", kind=Kind.UPSTREAM)
             self._document = document
         return self._document
+
+    def exact(self) -> StrictRecords:
+        """The bytes parsed as conda parses them (Python's json; orjson reads integers beyond 64 bits as
+        floats, which would change a record's canonical bytes), with the strict per-record checks."""
+        if self._exact is None:
+            try:
+                self._exact = loads_strict_records(self.data, max_bytes=self.max_bytes)
+            except CCTError as exc:
+                raise PlanError(
+                    f"channel {self.channel} ({self.subdir}) has unusable repodata: {exc}", kind=Kind.UPSTREAM
+                ) from None
+        return self._exact
 
     def digest(self) -> RepodataDigest:
         return RepodataDigest(self.channel, self.subdir, self.url, self.sha256)
@@ -167,7 +184,8 @@ class ChannelReader:
     def __init__(self, ctx: PlanContext) -> None:
         self.ctx = ctx
         self.redact = ctx.redactor()
-        self.dir = ensure_private_dir(ctx.work_dir / "repodata")
+        with writing(f"the repodata directory in {ctx.work_dir} cannot be created"):
+            self.dir = ensure_private_dir(ctx.work_dir / "repodata")
 
     def url(self, url: str) -> str:
         return authenticated_url(url, self.ctx.token(), repo_url=self.ctx.repo_url)
@@ -208,7 +226,8 @@ class ChannelReader:
         if not path.is_file() or path.stat().st_size != len(data):
             # Content-addressed, and the solver's reading of it must match the verified bytes record by
             # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
-            atomic_write(path, data, durable=False)
+            with writing(f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}"):
+                atomic_write(path, data, durable=False)
         return CapturedRepodata(channel, subdir, url, digest, path, data, limit)
 
     def capture_all(self) -> list[CapturedRepodata]:
@@ -232,8 +251,9 @@ class ChannelReader:
             raise ArtifactMismatch(
                 f"{package.filename}: the downloaded file does not match its signed sha256/size; nothing was installed"
             )
-        path = ensure_private_dir(dest_dir) / f"{package.sha256}-{package.filename}"
-        atomic_write(path, data)
+        with writing(f"{package.filename} cannot be saved in {dest_dir}"):
+            path = ensure_private_dir(dest_dir) / f"{package.sha256}-{package.filename}"
+            atomic_write(path, data)
         return path
 
 
@@ -242,23 +262,36 @@ class ArtifactMismatch(VerificationFailed):
 
 
 def verdicts_for(
-    captured: Sequence[CapturedRepodata], state: TrustState, wanted: Mapping[tuple[str, str], list[str]]
+    captured: Sequence[CapturedRepodata],
+    state: TrustState,
+    wanted: Mapping[tuple[str, str], list[str]],
+    expiry: Literal["warn", "block"],
 ) -> dict[tuple[str, str, str], RecordVerdict]:
-    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link."""
+    """Verdicts keyed by (channel, subdir, fn) for the records the plan would link.
+
+    A record without a signature entry is unsigned whatever the trust chain's state (an unsigned channel
+    needs no signing metadata); a signed record is untrusted unless the chain verifies and is usable
+    under the expiry policy, and its signature checks out.
+    """
+    problems = state.blocking_reasons(expiry)
+    unverifiable = "; ".join(problems) if problems else None
+    key_mgr = state.key_mgr.envelope if state.key_mgr is not None else None
     out: dict[tuple[str, str, str], RecordVerdict] = {}
     for cap in captured:
         names = wanted.get((cap.channel, cap.subdir), [])
         if not names:
             continue
-        if state.key_mgr is None:
-            for fn in names:
-                out[(cap.channel, cap.subdir, fn)] = RecordVerdict(
-                    "untrusted", "cannot be verified: no verified key_mgr metadata"
-                )
-            continue
-        for fn, verdict in verify_records(cap.document, state.key_mgr.envelope, names).items():
+        document: Mapping[str, Any] | StrictRecords = cap.document
+        if not all(is_float_free(record) for record in _records(cap.document, names)):
+            document = cap.exact()  # a float in orjson's reading may have been a big integer in the file
+        for fn, verdict in verify_records(document, key_mgr, names, unverifiable=unverifiable).items():
             out[(cap.channel, cap.subdir, fn)] = verdict
     return out
+
+
+def _records(repodata: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
+    sections = [repodata.get("packages"), repodata.get("packages.conda")]
+    return [s[fn] for s in sections if isinstance(s, dict) for fn in names if fn in s]
 
 
 def _expected_fn(record: Mapping[str, Any]) -> bool:
@@ -298,11 +331,14 @@ Change = tuple[dict[str, Any], str, str | None]
 
 
 def judged(
-    captured: Sequence[CapturedRepodata], state: TrustState, wanted: Mapping[tuple[str, str], list[str]]
+    captured: Sequence[CapturedRepodata],
+    state: TrustState,
+    wanted: Mapping[tuple[str, str], list[str]],
+    expiry: Literal["warn", "block"],
 ) -> dict[tuple[str, str, str], RecordVerdict]:
     """:func:`verdicts_for` at the verifier's boundary: its conda-content-trust exception types end here."""
     try:
-        return verdicts_for(captured, state, wanted)
+        return verdicts_for(captured, state, wanted, expiry)
     except CCTError as exc:
         raise VerificationFailed(f"the packages to be linked could not be verified: {exc}") from None
 
@@ -368,6 +404,17 @@ def _removal(old: Mapping[str, Any]) -> PlannedPackage:
     )
 
 
+def channel_urls_in(specs: Sequence[str], channels: Sequence[tuple[str, str]]) -> list[str]:
+    """``name::spec`` with ``name`` an allowed channel's name becomes ``<its URL>::spec``: the solver would
+    otherwise read a bare name under its own default alias and find no candidates in the channel we captured."""
+    urls = dict(channels)
+    out = []
+    for spec in specs:
+        channel, sep, rest = spec.partition("::")
+        out.append(f"{urls[channel].rstrip('/')}::{rest}" if sep and channel in urls else spec)
+    return out
+
+
 class Planner:
     def __init__(self, ctx: PlanContext) -> None:
         self.ctx = ctx
@@ -395,7 +442,8 @@ class Planner:
             # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
             clean = check_specs(specs, allowed_channels=self._allowed_channels())
             state, captured = self._capture()
-            worker.send(engine.solve_request(clean, [c.local() for c in captured], prefix=str(prefix)))
+            solver_specs = channel_urls_in(clean, self.ctx.channels)
+            worker.send(engine.solve_request(solver_specs, [c.local() for c in captured], prefix=str(prefix)))
             parse_all(captured)  # the repodata is parsed here while the worker solves
             result = worker.result()
         except engine.EngineError as exc:
@@ -483,7 +531,7 @@ class Planner:
         """The plan from a solve: what changes, each change's verdict, the install decision; stored for installs."""
         by_channel = {(c.channel.rstrip("/"), c.subdir): c for c in captured}
         changes, removals = _changes(result)
-        verdicts = judged(list(by_channel.values()), state, _wanted(changes))
+        verdicts = judged(list(by_channel.values()), state, _wanted(changes), self.ctx.policy.expiry)
         packages = [
             _planned(record, action, previous, self._judge(record, verdicts, by_channel))
             for record, action, previous in changes
@@ -506,7 +554,6 @@ class Planner:
             packages,
             policy=self.ctx.policy,
             requested=set(result.requested),
-            trust_reasons=state.blocking_reasons(self.ctx.policy.expiry),
             channel_names={url.rstrip("/"): name for name, url in self.ctx.channels},
         )
         plan = Plan(
@@ -554,10 +601,11 @@ class Planner:
     # -- storage ---------------------------------------------------------------------------------
     def _store(self, plan: Plan) -> None:
         """Keep the plan for an install to load by id (the install captures the repodata again)."""
-        directory = ensure_private_dir(self.plans_dir / plan.id)
-        # No fsync: a plan is addressed by its content's sha256 and :meth:`load` checks it, so a file torn by a
-        # power cut is "no such plan" (plan again), never a different plan.
-        atomic_write(directory / "plan.json", json.dumps(plan.to_json(), indent=1).encode(), durable=False)
+        with writing(f"the plan {plan.id} cannot be stored"):
+            directory = ensure_private_dir(self.plans_dir / plan.id)
+            # No fsync: a plan is addressed by its content's sha256 and :meth:`load` checks it, so a file torn by
+            # a power cut is "no such plan" (plan again), never a different plan.
+            atomic_write(directory / "plan.json", json.dumps(plan.to_json(), indent=1).encode(), durable=False)
 
     def load(self, plan_id: str) -> Plan:
         if not isinstance(plan_id, str) or not PLAN_ID.match(plan_id):
@@ -565,9 +613,10 @@ class Planner:
         missing = NotFoundError(f"no plan {plan_id}")
         path = self.ctx.work_dir / "plans" / plan_id / "plan.json"
         try:
-            plan = Plan.from_json(json.loads(path.read_text()))
-        except (OSError, ValueError, TypeError, KeyError):
-            raise missing from None
+            data = loads_strict(path.read_bytes(), max_bytes=PLAN_MAX_BYTES, max_depth=PLAN_MAX_DEPTH)
+            plan = Plan.from_json(data)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            raise missing from None  # unreadable or corrupt: no such plan (plan again)
         if plan.id != plan_id:
             raise missing  # tampered with on disk
         return plan

@@ -10,6 +10,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Enum, Int, List, Unicode, Union
 
+from ..childenv import withdraw_token_variables
 from ..commands.config import policy_values
 from ..core import Core
 from ..policy import DEFAULTS, Policy
@@ -118,6 +119,10 @@ class JupyterTrustApp(ExtensionApp):
     def initialize_settings(self) -> None:
         policy = Policy.load(self.configured_policy_values())
         core = Core(policy=policy, server_prefix=Path(sys.prefix), serving_cache_bytes=self.repodata_cache_bytes)
+        # The core keeps its own copy of the environment (the admin token stays readable there); the server
+        # process itself drops token variables so no kernel, terminal or build child inherits them.
+        for name in withdraw_token_variables([policy.token_env_var]):
+            self.log.info("jupyter_trust: removed $%s from the server's environment (kept in memory)", name)
         token = core.tokens().read()
         redactor = Redactor([token] if token else [])
         tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer, redactor=redactor)

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -19,12 +19,16 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from ..cct.errors import FormatError
+from ..cct.jsonload import loads_strict
 from ..core import Core
 from ..errors import INTERNAL_MESSAGE, OUTCOMES, Classified, Kind, classify
 from ..redact import Redactor
 from ..tasks import TaskManager
 
 MAX_BODY_BYTES = 64 * 1024
+#: request documents are at most two levels deep ({"location": {"scope": ...}}); a little slack, no more
+MAX_BODY_DEPTH = 8
 
 
 #: the kind of an error the web framework raises itself (405, a 403 from the authorizer, a 404 route)
@@ -53,6 +57,9 @@ def _reason_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 class TrustHandler(ExtensionHandlerMixin, APIHandler):
@@ -87,18 +94,25 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
         if owner and self.username != owner:
             raise BadRequest(f"only the owner of this server ({owner}) may change its token or settings", 403)
 
-    def json_body(self) -> Mapping[str, Any]:
+    def json_body(self, allowed: Collection[str] | None = None) -> Mapping[str, Any]:
+        """The body as a JSON object, parsed strictly (duplicate keys, NaN, over-deep nesting refused);
+        ``allowed``: the only property names the schema permits (``additionalProperties: false``)."""
         raw = self.request.body or b""
         if len(raw) > MAX_BODY_BYTES:
             raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", 413)
         if not raw.strip():
             raise BadRequest("request body must be a JSON object")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"request body is not valid JSON: {exc.__class__.__name__}") from None
+            body = loads_strict(raw, max_bytes=MAX_BODY_BYTES, max_depth=MAX_BODY_DEPTH)
+        except FormatError as exc:
+            raise BadRequest(f"request body is not acceptable JSON: {exc}") from None
         if not isinstance(body, dict):
             raise BadRequest("request body must be a JSON object")
+        if allowed is not None:
+            unknown = sorted(set(body) - set(allowed))
+            if unknown:
+                shown = ", ".join(repr(k[:40]) for k in unknown[:5])
+                raise BadRequest(f"unknown properties in the request body: {shown}; allowed: {', '.join(allowed)}")
         return body
 
     @staticmethod
@@ -152,6 +166,25 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
         except Exception:  # reading the token failed: the pattern redaction still applies
             return Redactor()
 
+    def bool_query(self, name: str, default: bool = False) -> bool:
+        """A boolean query parameter: ``true``/``false`` (or ``1``/``0``); anything else is a 400."""
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return default
+        value = _BOOLEANS.get(raw.lower())
+        if value is None:
+            raise BadRequest(f"'{name}' must be true or false")
+        return value
+
+    def allowed_methods(self) -> list[str]:
+        """The HTTP methods this route implements (for ``Allow`` on a 405)."""
+        own = [
+            m
+            for m in ("GET", "PUT", "POST", "DELETE")
+            if getattr(type(self), m.lower()) is not getattr(web.RequestHandler, m.lower())
+        ]
+        return own
+
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
@@ -171,6 +204,8 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
         retry_after = problem.details.get("retry_after")
         if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
             self.set_header("Retry-After", str(max(1, round(retry_after))))
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.finish(

@@ -23,13 +23,11 @@ class PlansHandler(TrustHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body()
+        body = self.json_body(allowed=("specs", "prefix"))
         specs = self.field(body, "specs", list)
         if not specs or len(specs) > MAX_SPECS or not all(isinstance(s, str) for s in specs):
             raise BadRequest(f"'specs' must be a list of 1 to {MAX_SPECS} package specs (strings)")
-        requested = self.field(body, "prefix", str, required=False) or self.field(
-            body, "environment", str, required=False
-        )
+        requested = self.field(body, "prefix", str)
         if not requested:
             raise BadRequest("'prefix' (an environment name or prefix path) is required")
         with self.errors():
@@ -63,7 +61,7 @@ class TasksHandler(TrustHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body()
+        body = self.json_body(allowed=("plan_id", "confirm_unsigned"))
         plan_id = self.field(body, "plan_id", str)
         if not PLAN_ID.match(plan_id):
             raise BadRequest("'plan_id' must be 64 lowercase hex characters")

@@ -18,18 +18,29 @@ MAX_TOKEN_LENGTH = 4096
 
 
 def parse_location(value: Any) -> Mapping[str, Any]:
+    """A body's ``location`` object (``{"scope": ...}``, nothing else) or the DELETE ``scope`` query value."""
     if value is None:
         return {"scope": "user"}
     if isinstance(value, str):
         value = {"scope": value}
     if not isinstance(value, dict):
         raise BadRequest('\'location\' must be an object like {"scope": "user"}')
+    if "path" in value:
+        raise BadRequest("an explicit condarc path is only accepted by the command line and the magic")
+    unknown = sorted(set(value) - {"scope"})
+    if unknown:
+        raise BadRequest(f"'location' accepts only 'scope', not {', '.join(repr(k[:40]) for k in unknown[:5])}")
     scope = value.get("scope", "user")
     if scope not in REST_SCOPES:
         raise BadRequest(f"'location.scope' must be one of {', '.join(REST_SCOPES)}")
-    if "path" in value:
-        raise BadRequest("an explicit condarc path is only accepted by the command line and the magic")
     return {"scope": scope}
+
+
+def body_location(body: Mapping[str, Any]) -> Any:
+    """The body's ``location``: absent, or an object (a string or null is not what the schema allows)."""
+    if "location" in body and not isinstance(body["location"], dict):
+        raise BadRequest('\'location\' must be an object like {"scope": "user"}')
+    return body.get("location")
 
 
 class SettingsHandler(TrustHandler):
@@ -58,13 +69,13 @@ class TokenHandler(SettingsHandler):
     @authorized
     async def put(self) -> None:
         self.require_owner()
-        body = self.json_body()
+        body = self.json_body(allowed=("token", "validate", "enable_signature_verification", "location"))
         token = self.field(body, "token", str)
         if not token.strip() or len(token) > MAX_TOKEN_LENGTH:
             raise BadRequest("'token' must be a non-empty string (the token itself is never echoed back)")
         validate = self.field(body, "validate", bool, required=False, default=True)
         enable = self.field(body, "enable_signature_verification", bool, required=False, default=True)
-        location = self.location(body.get("location"))
+        location = self.location(body_location(body))
         settings = self.core.settings()
         with self.errors():
             result = await asyncio.to_thread(
@@ -95,12 +106,12 @@ class VerificationHandler(SettingsHandler):
     @authorized
     async def put(self) -> None:
         self.require_owner()
-        body = self.json_body()
+        body = self.json_body(allowed=("enabled", "metadata_url", "location"))
         enabled = self.field(body, "enabled", bool)
         metadata_url = self.field(body, "metadata_url", str, required=False)
         if metadata_url is not None and not metadata_url.startswith(("https://", "http://")):
             raise BadRequest("'metadata_url' must be an http(s) URL")
-        location = self.location(body.get("location"))
+        location = self.location(body_location(body))
         with self.errors():
             result = self.core.settings().set_verification(enabled, location=location, metadata_url=metadata_url)
         self.write_json(result.to_json())

@@ -17,7 +17,7 @@ class StatusHandler(TrustHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        refresh = self.get_query_argument("refresh", "false").lower() in ("1", "true", "yes")
+        refresh = self.bool_query("refresh")
         with self.errors():
             if refresh:
                 status = await asyncio.to_thread(

@@ -24,14 +24,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..cct.canonical import canonical
+from ..cct.errors import CCTError
+from ..cct.jsonload import loads_strict
 from ..cct.metadata import DelegatingMetadata
 from ..fetch import Fetcher, FetchError, NotFound
-from ..fsutil import atomic_write, ensure_private_dir
+from ..fsutil import atomic_write, ensure_private_dir, writing
 from ..paths import trust_cache_dir
 from .anchor import Anchor, root_files
 from .transitions import KeyMgrHighWater, MetadataRefused, check_key_mgr, parse, update_key_mgr, update_root
 
 KeyMgrState = Literal["verified", "cached", "missing", "invalid"]
+#: state.json holds a handful of versions and digests
+STATE_MAX_BYTES = 64 * 1024
+STATE_MAX_DEPTH = 4
 
 
 def _utcnow() -> dt.datetime:
@@ -54,6 +59,8 @@ class TrustState:
     root_versions: list[int] = field(default_factory=list)
     #: the root version the key_mgr was last verified against
     key_mgr_verified_under: int | None = None
+    #: the local high-water-mark file could not be read (shown as a warning)
+    state_error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         km = self.key_mgr
@@ -72,7 +79,8 @@ class TrustState:
         }
 
     def blocking_reasons(self, expiry_policy: Literal["warn", "block"]) -> list[str]:
-        """Why no install may proceed under this trust state (empty list: none)."""
+        """Why no signed record can be trusted under this trust state (empty list: none). Unsigned records do
+        not depend on the trust chain: the ``unsigned`` policy decides about them."""
         reasons = []
         if self.metadata_url is None:
             reasons.append("no signing_metadata_url_base is configured, so package signatures cannot be checked")
@@ -89,7 +97,7 @@ class TrustState:
         return reasons
 
     def warnings(self) -> list[str]:
-        out = []
+        out = [self.state_error] if self.state_error else []
         if self.root.is_expired(self.now):
             out.append(f"root metadata v{self.root.version} expired on {self.root.expiration}")
         if self.key_mgr is not None and self.key_mgr.is_expired(self.now):
@@ -121,22 +129,37 @@ class TrustStore:
         self.clock = clock or _utcnow
         self.max_bytes = max_metadata_bytes
         self.max_steps = max_root_steps
+        self.state_error: str | None = None
 
     # -- persistence -------------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
+        """The high-water marks; a missing file is a first run, an unreadable one is reported (``state_error``)."""
+        path = self.dir / "state.json"
+        self.state_error = None
         try:
-            data = json.loads((self.dir / "state.json").read_text())
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
+            data = loads_strict(path.read_bytes(), max_bytes=STATE_MAX_BYTES, max_depth=STATE_MAX_DEPTH)
+        except FileNotFoundError:
             return {}
+        except (OSError, CCTError) as exc:
+            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.state_error = f"trust state file {path} is unreadable and was ignored ({cause})"
+            return {}
+        if not isinstance(data, dict):
+            self.state_error = f"trust state file {path} is not a JSON object and was ignored"
+            return {}
+        return data
+
+    def _write(self, name: str, data: bytes) -> None:
+        path = self.dir / name
+        with writing(f"the trust metadata cache {path} cannot be written"):
+            ensure_private_dir(self.dir)
+            atomic_write(path, data)
 
     def _save_state(self, state: Mapping[str, Any]) -> None:
-        ensure_private_dir(self.dir)
-        atomic_write(self.dir / "state.json", json.dumps(state, indent=1, sort_keys=True).encode())
+        self._write("state.json", json.dumps(state, indent=1, sort_keys=True).encode())
 
     def _save_doc(self, name: str, doc: Mapping[str, Any]) -> None:
-        ensure_private_dir(self.dir)
-        atomic_write(self.dir / name, canonical(doc))
+        self._write(name, canonical(doc))
 
     def _read_doc(self, path: Path) -> Any:
         return parse(path.read_bytes(), max_bytes=self.max_bytes, what=path.name)
@@ -171,6 +194,7 @@ class TrustStore:
         root = DelegatingMetadata.from_envelope(root_doc)
         state = TrustState(self.metadata_url, self.anchor, root, now, root_versions=versions)
         saved = self._state()
+        state.state_error = self.state_error
         state.refreshed_at = saved.get("refreshed_at")
         high = saved.get("root_version")
         if isinstance(high, int) and high > versions[-1]:
