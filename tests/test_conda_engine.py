@@ -97,8 +97,13 @@ def test_a_prefix_without_history_is_planned_again_with_create_when_conda_refuse
     """conda 26 calls a prefix without conda-meta/history no environment (conda 25 refuses ``create`` there)."""
     conda_channel.standin.behave(conda26=True)
     prefix = conda_channel.prefix()
-    if history:
-        (prefix / "conda-meta" / "history").write_text("")
+    if not history:  # an environment another tool made: a package record, no history
+        scratch = conda_channel.prefix("scratch")
+        rattler = conda_channel.core()
+        rattler.installer().apply(rattler.planner().plan(["trusty-app"], scratch))
+        app_record = next((scratch / "conda-meta").glob("trusty-app-*.json"))
+        (prefix / "conda-meta" / app_record.name).write_bytes(app_record.read_bytes())
+        (prefix / "conda-meta" / "history").unlink()
     core = conda_channel.core(engine="conda")
     assert verdicts(core.planner().plan(["trusty-lib"], prefix)) == {LIB: "trusted"}
     assert verdicts(asyncio.run(core.planner().plan_async(["trusty-lib"], prefix))) == {LIB: "trusted"}
