@@ -132,11 +132,6 @@ async def test_environments_lists_admin_roots_and_refuses_traversal(admin_envs, 
         assert "Traceback" not in json.loads(info.value.response.body)["message"]
 
 
-@pytest.mark.xfail(
-    reason="issue 12 (prefix containment, local-state slice): the escaping symlink is still listed; this passed only "
-    "because the plan then failed for want of channels, which used to answer 400 and is now an upstream 502",
-    strict=False,
-)
 async def test_symlink_escaping_an_allowed_root_is_refused(admin_envs, jp_serverapp, jp_fetch, tmp_path):
     from jupyter_trust.policy import Policy
 
