@@ -5,8 +5,8 @@ surface then asks :func:`install_refusal` (or :func:`check_installable`) before 
 the same three fields from the server's answer. Untrusted always blocks; an unrequested downgrade blocks; an
 attestation that fails, or is missing where the policy requires one, blocks; a package with no evidence (not
 content-trust ``trusted`` and no ``verified`` attestation) follows the ``unsigned`` policy (allow, warn = needs
-confirmation, block); so does whatever the trust state says blocks (no key_mgr, expiry under ``expiry: block``,
-a refused root update).
+confirmation, block). The trust chain's state reaches the decision through the verdicts (a signed record is
+untrusted while the chain is unusable); ``trust_reasons`` is for a caller that has further blocking reasons.
 """
 
 from __future__ import annotations
