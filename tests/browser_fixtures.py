@@ -20,7 +20,7 @@ import pytest
 from jupyter_trust.demo.launch import prepare
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = REPO / "ui-tests" / "screenshots"
+SCREENSHOTS = REPO / "ui-tests" / "artifacts"  # kept by CI as artifacts; git-ignored
 
 
 def free_port() -> int:
@@ -36,14 +36,14 @@ class Lab:
     envs: Path
     home: Path
 
-    def run(self, scenario: str, *extra: str) -> None:
-        run_scenario(scenario, f"{self.url}lab?token={self.token}", self.home / "chromium-profile", *extra)
+    def run(self, scenario: str, *extra: str, name: str = "") -> None:
+        run_scenario(scenario, f"{self.url}lab?token={self.token}", self.home / "chromium-profile", *extra, name=name)
 
 
 def run_scenario(
     scenario: str, url: str, profile: Path, *extra: str, env: Mapping[str, str] | None = None, name: str = ""
 ) -> None:
-    """``ui-tests/run.mjs`` through one scenario against ``url``; screenshots ``ui-tests/screenshots/<name>*.png``."""
+    """``ui-tests/run.mjs`` through one scenario against ``url``; screenshots ``ui-tests/artifacts/<name>*.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / f"{name or scenario}.png"
     out = subprocess.run(
@@ -83,7 +83,8 @@ def lab(tmp_path, validation_server):
     port, token = free_port(), secrets.token_hex(16)
     home = tmp_path / "home"
     home.mkdir()
-    # Everything per-user (Jupyter config/data/runtime, conda's token store, condarc search) lives in tmp.
+    # Everything per-user (Jupyter config/data/runtime, conda's token store, condarc search) lives in tmp; the demo
+    # policy comes, as in `jupyter conda-trust demo`, from the config directory prepare() puts on JUPYTER_CONFIG_PATH.
     env = {
         **os.environ,
         **setup.environ,
@@ -109,7 +110,6 @@ def lab(tmp_path, validation_server):
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={tmp_path}",
             "--ServerApp.allow_root=True",
-            f"--config={setup.config}",
         ],
         env=env,
         stdout=log,

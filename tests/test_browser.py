@@ -1,4 +1,6 @@
-"""JupyterLab in headless Debian chromium: the trust panel as a person sees it (screenshots saved)."""
+"""JupyterLab in headless Debian chromium: the trust panel as a person sees it, at the default sidebar width.
+
+Screenshots are saved under ``ui-tests/artifacts/`` (kept by CI)."""
 
 from __future__ import annotations
 
@@ -20,3 +22,13 @@ def test_panel_sets_and_removes_a_token(lab):  # noqa: F811
 def test_panel_plans_blocks_untrusted_and_installs_trusted(lab):  # noqa: F811
     lab.run("plan")
     assert (lab.envs / "demo-env" / "conda-meta" / "trusty-app-1.0-0.json").exists()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_plans_are_readable_at_the_default_sidebar_width(lab, theme):  # noqa: F811
+    """Trusted, blocked and unsigned plans: every badge inside the panel, the summary right, no label cut off."""
+    lab.run("verdicts", theme, name=f"verdicts-{theme}")
+
+
+def test_plan_opens_in_the_main_area_sortable_and_filterable(lab):  # noqa: F811
+    lab.run("mainarea")

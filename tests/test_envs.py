@@ -140,7 +140,7 @@ def test_a_listed_name_or_a_path_inside_a_root_is_accepted(layout):
 def test_sibling_directory_with_a_common_prefix_is_not_inside(layout):
     # CVE-2026-35397: /srv/envs-x is not inside /srv/envs although the string starts the same
     assert str(layout["sibling"]).startswith(str(layout["root"]))
-    with pytest.raises(PrefixNotAllowed, match="not an environment this server may install into"):
+    with pytest.raises(PrefixNotAllowed, match="not an environment your policy allows installing into"):
         resolve(layout, str(layout["sibling"]))
 
 

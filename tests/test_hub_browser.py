@@ -2,7 +2,7 @@
 
 The browser logs in through the Hub's login page and the OAuth redirects to ``/user/<name>/lab``, so every request
 of the panel goes through the proxy with the Hub's base URL, the server's OAuth cookie and its XSRF rules.
-Screenshots: ``ui-tests/screenshots/hub-*.png``.
+Screenshots: ``ui-tests/artifacts/hub-*.png``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 // Drives JupyterLab in Debian's chromium (playwright-core, no browser download) through one scenario.
-// Usage: node ui-tests/run.mjs <status|token|plan|locked> <lab-url> <screenshot.png> [token]
+// Usage: node ui-tests/run.mjs <status|token|plan|verdicts|mainarea|locked> <lab-url> <screenshot.png> [token|theme]
+// The panel is used at JupyterLab's DEFAULT sidebar width: nothing here drags the splitter.
 // The lab URL carries a server token, or, with JUPYTER_TRUST_HUB_USER set, is a JupyterHub user's /user/<name>/lab:
 // the browser then logs in through the Hub's login page (any password: DummyAuthenticator) and the OAuth redirects.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,6 +46,47 @@ await context.route('**/*', route => {
   const host = new URL(route.request().url()).hostname;
   return host === '127.0.0.1' || host === 'localhost' ? route.continue() : route.abort();
 });
+// Ctrl+Shift+C is ignored while focus sits on some elements (e.g. a <summary>): retry from the main area.
+async function openPalette() {
+  const input = page.locator('.lm-CommandPalette-input');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press('Control+Shift+C');
+    if (await input.isVisible().catch(() => false)) {
+      return input;
+    }
+    await page.waitForTimeout(1500);
+    if (await input.isVisible().catch(() => false)) {
+      return input;
+    }
+    await page.locator('#jp-main-dock-panel').click({ position: { x: 5, y: 5 } });
+  }
+  await input.waitFor({ timeout: 10000 });
+  return input;
+}
+
+async function makePlan(specText) {
+  await page.getByRole('textbox', { name: 'Package specs' }).fill(specText);
+  await page.getByRole('button', { name: 'Plan', exact: true }).click();
+  await page.locator('.jp-TrustPanel-planButton:not([disabled])').waitFor({ timeout: 60000 });
+}
+
+// No button label cut off, nothing wider than the panel (scrollWidth <= clientWidth).
+async function checkNoOverflow(what) {
+  const overflowing = await page.locator('#jupyter-trust-panel').evaluate(panel => {
+    const bad = [];
+    for (const el of panel.querySelectorAll('button, .jp-TrustPlan-summary, .jp-TrustPlan-row')) {
+      if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) {
+        bad.push(`${el.className}: ${el.scrollWidth} > ${el.clientWidth} (${el.textContent})`);
+      }
+    }
+    if (panel.scrollWidth > panel.clientWidth + 1) {
+      bad.push(`the panel scrolls sideways: ${panel.scrollWidth} > ${panel.clientWidth}`);
+    }
+    return bad;
+  });
+  check(overflowing.length === 0, `${what}: overflowing ${overflowing.join('; ')}`);
+}
+
 try {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   if (hubUser) {
@@ -60,27 +102,29 @@ try {
   const tab = page.locator('li[data-id="jupyter-trust-panel"]');
   await tab.waitFor({ timeout: 90000 });
   await tab.click();
-  // Widen the sidebar (as a person would, by dragging the splitter) so the plan table fits the screenshots.
-  const handle = page.locator('#jp-main-split-panel > .lm-SplitPanel-handle').first();
-  const box = await handle.boundingBox();
-  if (box) {
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + 330, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.up();
-  }
   await page.locator('.jp-TrustPanel-verificationOn, .jp-TrustPanel-verificationOff').first().waitFor({ timeout: 30000 });
+  if (scenario === 'verdicts' && token === 'dark') {
+    // Settings → Theme → JupyterLab Dark, as a person switches it.
+    await page.locator('.lm-MenuBar-itemLabel', { hasText: 'Settings' }).click();
+    await page.locator('.lm-Menu-itemLabel', { hasText: /^Theme$/ }).hover();
+    await page.locator('.lm-Menu-itemLabel', { hasText: /^JupyterLab Dark$/ }).click();
+    await page.locator('body[data-jp-theme-light="false"]').waitFor({ state: 'attached', timeout: 30000 });
+  }
 
   if (scenario === 'status') {
-    check(await page.locator('.jp-TrustPanel-verificationOn').isVisible(), 'verification banner says ON');
+    check(await page.locator('.jp-TrustPanel-verificationOn').isVisible(), 'verification shown ON at a glance');
+    for (const chip of ['.jp-TrustPanel-anchorChip', '.jp-TrustPanel-keymgrChip', '.jp-TrustPanel-tokenChip']) {
+      check(await page.locator(chip).isVisible(), `${chip} shown at a glance`);
+    }
+    check(!(await page.locator('.jp-TrustPanel-engineRow').isVisible()), 'details are collapsed until asked for');
+    await page.locator('.jp-TrustPanel-statusDetails > summary').click();
     const anchor = await page.locator('.jp-TrustPanel-anchor').innerText();
     check(anchor.includes('root v1') && anchor.includes('env'), `anchor shown: ${anchor}`);
     check((await page.locator('.jp-TrustPanel-metadataUrl').innerText()).includes('127.0.0.1'), 'signing metadata URL');
     check((await page.locator('.jp-TrustPanel-envSelect option').count()) >= 1, 'environments listed');
     check(await page.locator('.jp-TrustPanel-tokenForm').isVisible(), 'token section shown');
     // The palette command opens the same panel.
-    await page.keyboard.press('Control+Shift+C');
-    await page.locator('.lm-CommandPalette-input').fill('Conda Trust: Show trust panel');
+    await (await openPalette()).fill('Conda Trust: Show trust panel');
     await page.locator('.lm-CommandPalette-item:has-text("Show trust panel")').first().waitFor({ timeout: 10000 });
     await page.keyboard.press('Escape');
     check((await page.locator('.jp-TrustPanel-keymgr-verified, .jp-TrustPanel-keymgr-missing').count()) === 1, 'key_mgr state');
@@ -99,10 +143,102 @@ try {
     await page.locator('.jp-TrustPanel-removeToken').click();
     await page.locator('.jp-Dialog .jp-mod-warn').click();
     await masked.waitFor({ state: 'detached', timeout: 30000 });
+  } else if (scenario === 'verdicts') {
+    // Trusted, blocked and unsigned plans at the default sidebar width, in the theme given (light|dark).
+    const theme = token || 'light';
+    const panelBox = await page.locator('#jupyter-trust-panel').boundingBox();
+    console.log(`panel width at the default sidebar size: ${Math.round(panelBox.width)}px`);
+    check(panelBox.width <= 320, `the sidebar was not widened (${panelBox.width}px)`);
+    const plans = [
+      ['trusty-app', 'ready', { trusted: 2 }, '2 packages · 2 trusted · ready to install'],
+      ['tampered-tool', 'blocked', { trusted: 1, untrusted: 1 }, 'Blocked: 1 untrusted · 1 trusted · 2 packages'],
+      ['unsigned-extra', 'confirm', { unsigned: 1 }, 'Needs your confirmation: 1 unsigned · 1 package'],
+      // Publish attestations (Sigstore): no content-trust signature, but a trusted / an unknown publisher.
+      ['attested-tool', 'ready', { unsigned: 1 }, '1 package · 1 publisher-verified · ready to install'],
+      ['stranger-tool', 'blocked', { unsigned: 1 }, 'Blocked: 1 publisher not trusted · 1 package']
+    ];
+    for (const [spec, decision, verdicts, summaryText] of plans) {
+      await makePlan(spec);
+      const summary = page.locator(`.jp-TrustPlan-summary[data-decision="${decision}"]`);
+      await summary.waitFor({ timeout: 60000 });
+      check((await summary.innerText()).trim() === summaryText, `summary for ${spec}: ${await summary.innerText()}`);
+      await summary.scrollIntoViewIfNeeded();
+      const badges = page.locator('#jupyter-trust-panel .jp-TrustPlan-row .jp-TrustBadge');
+      const found = {};
+      for (let i = 0; i < (await badges.count()); i++) {
+        const badge = badges.nth(i);
+        const verdict = await badge.getAttribute('data-verdict');
+        found[verdict] = (found[verdict] ?? 0) + 1;
+        check(((await badge.getAttribute('aria-label')) ?? '').includes(verdict), `badge ARIA label names ${verdict}`);
+        check((await badge.innerText()).toLowerCase().includes(verdict), `badge shows the word ${verdict}`);
+        const box = await badge.boundingBox();
+        check(
+          box && box.x >= panelBox.x && box.x + box.width <= panelBox.x + panelBox.width + 0.5 &&
+            box.y >= panelBox.y && box.y + box.height <= panelBox.y + panelBox.height + 0.5,
+          `${spec}: ${verdict} badge inside the panel's visible box (${JSON.stringify(box)} in ${JSON.stringify(panelBox)})`
+        );
+      }
+      const sorted = o => JSON.stringify(Object.keys(o).sort().map(k => [k, o[k]]));
+      check(sorted(found) === sorted(verdicts), `${spec}: badges ${JSON.stringify(found)}`);
+      await checkNoOverflow(spec);
+      const install = page.getByRole('button', { name: 'Install', exact: true });
+      check((await install.isEnabled()) === (decision !== 'blocked'), `${spec}: Install enabled only when not blocked`);
+      if (decision === 'blocked') {
+        // Why, in the row's details: the reason and the record's sha256, with a copy button.
+        await page.locator('.jp-TrustPlan-rowSummary').first().click();
+        const details = page.locator('.jp-TrustPlan-details').first();
+        check((await details.innerText()).includes('UNTRUSTED') || (await details.innerText()).includes('signature'), 'reason in the details');
+        check(await details.locator('.jp-TrustPlan-sha256 .jp-TrustEllipsis-copy').isVisible(), 'sha256 with a copy button');
+        await checkNoOverflow(`${spec} (expanded)`);
+      }
+      if (spec === 'attested-tool') {
+        const marker = page.locator('.jp-TrustPlan-attestation[data-attestation="verified"]');
+        check((await marker.innerText()) === 'publisher verified', 'the row says the publisher is verified');
+        await page.locator('.jp-TrustPlan-rowSummary').first().click();
+        const publisher = await page.locator('.jp-TrustPlan-publisher').innerText();
+        check(publisher.includes('jupyter-trust-demo/attested-tool'), `publisher in the details: ${publisher}`);
+        await checkNoOverflow(`${spec} (expanded)`);
+      }
+      shots.push(screenshot.replace('.png', `-${spec}.png`));
+      await page.screenshot({ path: shots[shots.length - 1] });
+    }
+  } else if (scenario === 'mainarea') {
+    await makePlan('trusty-app unsigned-extra tampered-tool');
+    await page.locator('.jp-TrustPlan-summary[data-decision="blocked"]').waitFor({ timeout: 60000 });
+    await page.getByRole('button', { name: 'Open plan in main area' }).click();
+    const table = page.locator('#jp-main-dock-panel .jp-TrustPlanTable');
+    await table.waitFor({ timeout: 30000 });
+    const rows = table.locator('tbody tr');
+    check((await rows.count()) === 4, `4 packages in the main-area table: ${await rows.count()}`);
+    check((await rows.first().getAttribute('data-verdict')) === 'untrusted', 'worst verdict first');
+    await table.locator('[data-filter="untrusted"]').click();
+    check((await rows.count()) === 1 && (await rows.first().getAttribute('data-verdict')) === 'untrusted', 'filtered to untrusted');
+    await table.locator('[data-filter="all"]').click();
+    await table.locator('[data-sort="name"]').click();
+    const names = async () => await table.locator('tbody .jp-TrustPlanTable-name').allInnerTexts();
+    const ascending = await names();
+    check(JSON.stringify(ascending) === JSON.stringify([...ascending].sort()), `sorted by name: ${ascending}`);
+    await table.locator('[data-sort="name"]').click();
+    check(JSON.stringify(await names()) === JSON.stringify([...ascending].reverse()), 'sorted by name, descending');
+    check((await table.locator('th[aria-sort="descending"]').count()) === 1, 'aria-sort says descending');
+    shots.push(screenshot.replace('.png', '-table.png'));
+    await page.screenshot({ path: shots[shots.length - 1] });
+    // The palette has the panel's commands.
+    for (const label of ['Conda Trust: Plan an install', 'Conda Trust: Install the verified plan', 'Conda Trust: Refresh trust status', 'Conda Trust: Open plan in main area']) {
+      const input = page.locator('.lm-CommandPalette-input');
+      await ((await input.isVisible()) ? input : await openPalette()).fill(label);
+      await page.locator(`.lm-CommandPalette-item:has-text("${label.slice(13)}")`).first().waitFor({ state: 'attached', timeout: 20000 });
+      if (label.includes('Install')) {
+        // The plan is blocked, so the palette's Install is disabled (the server's decision, not the frontend's).
+        const disabled = page.locator('.lm-CommandPalette-item[data-command="jupyter-trust:install"].lm-mod-disabled');
+        check((await disabled.count()) === 1, 'Install is disabled in the palette for a blocked plan');
+      }
+    }
+    await page.keyboard.press('Escape');
   } else if (scenario === 'plan') {
-    const specs = page.locator('.jp-TrustPanel-specs');
+    const specs = page.getByRole('textbox', { name: 'Package specs' });
     await specs.fill('tampered-tool');
-    await page.locator('.jp-TrustPanel-planButton').click();
+    await page.getByRole('button', { name: 'Plan', exact: true }).click();
     await page.locator('.jp-TrustBadge-untrusted').first().waitFor({ timeout: 60000 });
     check(await page.locator('.jp-TrustPanel-install').isDisabled(), 'Install disabled for a blocked plan');
     const reason = await page.locator('.jp-TrustPanel-blocked').innerText();
@@ -111,12 +247,16 @@ try {
     shots.push(screenshot.replace('.png', '-blocked.png'));
     await page.screenshot({ path: shots[shots.length - 1] });
     await specs.fill('trusty-app');
-    await page.locator('.jp-TrustPanel-planButton').click();
+    await page.getByRole('button', { name: 'Plan', exact: true }).click();
     await page.locator('.jp-TrustBadge-trusted').nth(1).waitFor({ timeout: 60000 });
     check((await page.locator('.jp-TrustBadge-untrusted').count()) === 0, 'no untrusted package in the trusted plan');
-    check(await page.locator('.jp-TrustPanel-install').isEnabled(), 'Install enabled for a verified plan');
-    await page.locator('.jp-TrustPanel-install').click();
+    const install = page.getByRole('button', { name: 'Install', exact: true });
+    check(await install.isEnabled(), 'Install enabled for a verified plan');
+    await install.focus();
+    await page.keyboard.press('Enter'); // keyboard reachable
     await page.locator('.jp-TrustPanel-task-succeeded').waitFor({ timeout: 120000 });
+    const toast = page.locator('.jp-Notification-Toast-success', { hasText: 'Installed 2 verified package' });
+    await toast.waitFor({ timeout: 30000 });
     const result = await page.locator('.jp-TrustPanel-taskResult').innerText();
     check(result.includes('Installed 2 verified package'), `install result: ${result}`);
     const packages = await page.locator('.jp-TrustPanel-progress').first().innerText();

@@ -152,7 +152,7 @@ def _children(directory: Path) -> list[Path]:
 
 
 class PrefixNotAllowed(InvalidValue):
-    """The requested install target is outside what this server may change."""
+    """The requested install target is outside what the policy allows installing into."""
 
 
 _ENCODED = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
@@ -196,7 +196,10 @@ def resolve_target_prefix(
         listed = {os.path.realpath(e.prefix) for e in allowed}
         roots = [os.path.realpath(r) for r in allowed_roots]
         if target not in listed and not any(_inside(target, r) for r in roots):
-            raise PrefixNotAllowed(f"{requested} is not an environment this server may install into")
+            raise PrefixNotAllowed(
+                f"{requested} is not an environment your policy allows installing into "
+                "(listed environments and allowed_prefix_roots)"
+            )
     server = os.path.realpath(server_prefix)
     if not allow_server_prefix and _inside(target, server):
         raise PrefixNotAllowed(

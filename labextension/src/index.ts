@@ -1,14 +1,24 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget, ReactWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { TrustAPI } from './api';
 import { shieldIcon } from './icons';
 import { TrustModel } from './model';
+import { createPlanWidget } from './widgets/PlanWidget';
 import { TrustPanel } from './widgets/TrustPanel';
 
 const COMMAND = 'jupyter-trust:open';
+
+/** The palette's commands (category "Conda Trust"). */
+export const CommandIDs = {
+  open: COMMAND,
+  plan: 'jupyter-trust:plan',
+  install: 'jupyter-trust:install',
+  refresh: 'jupyter-trust:refresh',
+  openPlan: 'jupyter-trust:open-plan'
+};
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-trust:plugin',
@@ -24,7 +34,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_trust');
     const model = new TrustModel(new TrustAPI(app.serviceManager.serverSettings), { trans });
-    const panel = new TrustPanel(model, trans);
+    let planWidget: MainAreaWidget<ReactWidget> | null = null;
+    const tracker = new WidgetTracker<MainAreaWidget<ReactWidget>>({ namespace: 'jupyter-trust-plan' });
+    const openPlan = (): void => {
+      if (!planWidget || planWidget.isDisposed) {
+        planWidget = createPlanWidget(model, trans);
+        void tracker.add(planWidget);
+        app.shell.add(planWidget, 'main');
+      }
+      app.shell.activateById(planWidget.id);
+    };
+    const panel = new TrustPanel(model, trans, () => app.commands.execute(CommandIDs.openPlan));
     panel.title.icon = shieldIcon;
     app.shell.add(panel, 'left', { rank: 700 });
     restorer?.add(panel, 'jupyter-trust-panel');
@@ -43,7 +63,42 @@ const plugin: JupyterFrontEndPlugin<void> = {
         model.ensureLoaded();
       }
     });
-    palette?.addItem({ command: COMMAND, category: trans.__('Conda Trust') });
+    const showPanel = (): void => {
+      app.shell.activateById(panel.id);
+      model.ensureLoaded();
+    };
+    app.commands.addCommand(CommandIDs.plan, {
+      label: trans.__('Conda Trust: Plan an install'),
+      caption: trans.__('Plan the packages typed in the trust panel (or put the cursor there)'),
+      execute: () => {
+        showPanel();
+        if (model.specText.trim() && model.selectedPrefix) {
+          return model.makePlan();
+        }
+        panel.focusSpecs();
+      }
+    });
+    app.commands.addCommand(CommandIDs.install, {
+      label: trans.__('Conda Trust: Install the verified plan'),
+      isEnabled: () => model.installGate.enabled,
+      execute: () => {
+        showPanel();
+        return panel.install();
+      }
+    });
+    app.commands.addCommand(CommandIDs.refresh, {
+      label: trans.__('Conda Trust: Refresh trust status'),
+      execute: () => model.refresh(true)
+    });
+    app.commands.addCommand(CommandIDs.openPlan, {
+      label: trans.__('Conda Trust: Open plan in main area'),
+      isEnabled: () => model.plan !== null,
+      execute: openPlan
+    });
+    model.changed.connect(() => app.commands.notifyCommandChanged());
+    for (const command of [COMMAND, CommandIDs.plan, CommandIDs.install, CommandIDs.refresh, CommandIDs.openPlan]) {
+      palette?.addItem({ command, category: trans.__('Conda Trust') });
+    }
 
     if (settingRegistry) {
       settingRegistry

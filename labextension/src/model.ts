@@ -74,6 +74,13 @@ export class TrustModel {
   task: ITask | null = null;
   taskError: string | null = null;
   busy = false;
+  /** What is typed in the specs field (kept here so the palette's Plan command can use it). */
+  specText = '';
+
+  setSpecText(text: string): void {
+    this.specText = text;
+    this._changed.emit();
+  }
 
   /** Load status and environments the first time the panel is shown. */
   ensureLoaded(): void {
@@ -132,7 +139,7 @@ export class TrustModel {
     this._changed.emit();
   }
 
-  async makePlan(specText: string): Promise<void> {
+  async makePlan(specText: string = this.specText): Promise<void> {
     const specs = specText.split(/\s+/).filter(s => s.length > 0);
     if (specs.length === 0 || !this.selectedPrefix) {
       this.planError =

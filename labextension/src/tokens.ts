@@ -120,6 +120,30 @@ export interface IPlannedPackage {
   verdict: Verdict;
   reason: string;
   previous_version: string | null;
+  /** A publisher attestation (Sigstore), when the server has one for this package. */
+  attestation?: IAttestation | null;
+}
+
+/** The signing certificate's identity (docs/openapi.yaml, Attestation.signer). */
+export interface IAttestationSigner {
+  identity: string;
+  issuer: string;
+  repository?: string | null;
+  ref?: string | null;
+  commit?: string | null;
+}
+
+export type AttestationStatus = 'verified' | 'untrusted-publisher' | 'invalid' | 'retrieval-failed' | 'missing' | 'not-checked';
+
+/** The publish attestation (Sigstore, CEP 27) result for a package; the panel shows who published it. */
+export interface IAttestation {
+  status: AttestationStatus | string;
+  signer: IAttestationSigner | null;
+  transport: string | null;
+  sidecar_sha256: string | null;
+  log_index: number | null;
+  integrated_time: string | null;
+  reason: string;
 }
 
 export interface IPlan {

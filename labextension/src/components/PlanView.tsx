@@ -2,10 +2,45 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { IInstallGate } from '../model';
-import { IPlan } from '../tokens';
+import { channelShortName } from '../plans';
+import { IPlan, IPlannedPackage } from '../tokens';
+import { PackageDetails } from './PackageDetails';
+import { PlanSummary } from './PlanSummary';
+import { VerdictBadge } from './VerdictBadge';
 
-export function VerdictBadge(props: { verdict: string }): JSX.Element {
-  return <span className={`jp-TrustBadge jp-TrustBadge-${props.verdict.replace('/', '')}`}>{props.verdict}</span>;
+export { VerdictBadge } from './VerdictBadge';
+
+/** One package, verdict first, in one compact row; build, URL, sha256, reason and publisher when expanded. */
+export function PackageRow(props: { pkg: IPlannedPackage; trans: TranslationBundle }): JSX.Element {
+  const { pkg: p, trans } = props;
+  const version = p.previous_version ? `${p.previous_version} → ${p.version}` : p.version;
+  return (
+    <li className={`jp-TrustPlan-row jp-TrustPanel-row-${p.verdict.replace('/', '')}`} data-verdict={p.verdict}>
+      <details>
+        <summary className="jp-TrustPlan-rowSummary" title={p.filename}>
+          <VerdictBadge verdict={p.verdict} trans={trans} name={p.name} />
+          <span className="jp-TrustPlan-name">{p.name}</span>
+          <span className="jp-TrustPlan-meta">
+            <span className="jp-TrustPlan-version">{version}</span>
+            {' · '}
+            <span className="jp-TrustPlan-action">{p.action}</span>
+            {' · '}
+            <span className="jp-TrustPlan-channel" title={p.channel}>
+              {channelShortName(p.channel)}
+            </span>
+          </span>
+          {p.attestation && p.attestation.status !== 'not-checked' && p.attestation.status !== 'missing' && (
+            <span className="jp-TrustPlan-attestation" data-attestation={p.attestation.status}>
+              {p.attestation.status === 'verified'
+                ? trans.__('publisher verified')
+                : trans.__('publisher: %1', p.attestation.status)}
+            </span>
+          )}
+        </summary>
+        <PackageDetails pkg={p} trans={trans} />
+      </details>
+    </li>
+  );
 }
 
 /** Every package the install would link or remove, with its verdict; server text is rendered as text. */
@@ -14,6 +49,8 @@ export function PlanView(props: {
   gate: IInstallGate;
   trans: TranslationBundle;
   onInstall: () => void;
+  /** Opens the full, sortable table in the main area. */
+  onOpenInMain?: () => void;
   /** When set, unsigned packages are confirmed with this inline checkbox instead of a dialog. */
   inlineConfirm?: { checked: boolean; onChange: (checked: boolean) => void };
 }): JSX.Element {
@@ -21,41 +58,12 @@ export function PlanView(props: {
   const waitingForConfirm = gate.needsConfirmation && inlineConfirm !== undefined && !inlineConfirm.checked;
   return (
     <div className="jp-TrustPanel-plan">
-      <table className="jp-TrustPanel-planTable">
-        <thead>
-          <tr>
-            <th>{trans.__('Name')}</th>
-            <th>{trans.__('Version')}</th>
-            <th>{trans.__('Build')}</th>
-            <th>{trans.__('Channel')}</th>
-            <th>{trans.__('Action')}</th>
-            <th>{trans.__('Verdict')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {plan.packages.map(p => (
-            <tr key={`${p.action}-${p.filename}`} className={`jp-TrustPanel-row-${p.verdict.replace('/', '')}`}>
-              <td title={p.filename}>
-                <strong>{p.name}</strong>
-              </td>
-              <td>
-                {p.version}
-                {p.previous_version ? ` (${trans.__('was %1', p.previous_version)})` : ''}
-              </td>
-              <td className="jp-TrustPanel-source">{p.build}</td>
-              <td className="jp-TrustPanel-channel" title={`${p.channel}/${p.subdir}`}>
-                {p.channel}
-              </td>
-              <td>{p.action}</td>
-              <td>
-                <VerdictBadge verdict={p.verdict} />
-                <div className="jp-TrustPanel-reason">{p.reason}</div>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {plan.packages.length === 0 && <div>{trans.__('Nothing to do: the environment already satisfies the request.')}</div>}
+      <PlanSummary plan={plan} trans={trans} />
+      <ul className="jp-TrustPlan-list" aria-label={trans.__('Planned packages')}>
+        {plan.packages.map(p => (
+          <PackageRow key={`${p.action}-${p.filename}`} pkg={p} trans={trans} />
+        ))}
+      </ul>
       {plan.warnings.length > 0 && (
         <ul className="jp-TrustPanel-warnings">
           {plan.warnings.map((w, i) => (
@@ -65,7 +73,7 @@ export function PlanView(props: {
       )}
       {plan.blocked && (
         <div className="jp-TrustPanel-blocked">
-          <strong>{trans.__('Install blocked:')}</strong>
+          <strong>{trans.__('Why it is blocked:')}</strong>
           <ul>
             {plan.reasons.map((r, i) => (
               <li key={i}>{r}</li>
@@ -83,15 +91,26 @@ export function PlanView(props: {
           {trans.__('I want to install packages that have no signature')}
         </label>
       )}
-      <button
-        className="jp-Button jp-mod-styled jp-mod-accept jp-TrustPanel-install"
-        disabled={!gate.enabled || waitingForConfirm}
-        title={gate.reason ?? ''}
-        onClick={props.onInstall}
-      >
-        {gate.needsConfirmation ? trans.__('Install (includes unsigned packages)…') : trans.__('Install')}
-      </button>
-      {!gate.enabled && gate.reason && !plan.blocked && <span className="jp-TrustPanel-reason">{gate.reason}</span>}
+      <div className="jp-TrustPanel-planActions">
+        <button
+          className="jp-Button jp-mod-styled jp-mod-accept jp-TrustPanel-install"
+          aria-label={trans.__('Install')}
+          disabled={!gate.enabled || waitingForConfirm}
+          title={gate.reason ?? (gate.needsConfirmation ? trans.__('Includes unsigned packages: you will be asked to confirm') : '')}
+          onClick={props.onInstall}
+        >
+          {gate.needsConfirmation ? trans.__('Install…') : trans.__('Install')}
+        </button>
+        {props.onOpenInMain && plan.packages.length > 0 && (
+          <button type="button" className="jp-Button jp-mod-styled jp-TrustPanel-openPlan" onClick={props.onOpenInMain}>
+            {trans.__('Open plan in main area')}
+          </button>
+        )}
+      </div>
+      {gate.enabled && gate.needsConfirmation && (
+        <div className="jp-TrustPanel-reason">{trans.__('Includes unsigned packages: installing asks you to confirm.')}</div>
+      )}
+      {!gate.enabled && gate.reason && !plan.blocked && <div className="jp-TrustPanel-reason">{gate.reason}</div>}
     </div>
   );
 }

@@ -1,15 +1,27 @@
 import { TranslationBundle } from '@jupyterlab/translation';
-import { lockIcon } from '@jupyterlab/ui-components';
+import { lockIcon, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { IEngineStatus, IStatus } from '../tokens';
+import { MiddleEllipsis } from './MiddleEllipsis';
 
+/** A label above its value: at sidebar width a two-column table leaves one column crammed, the other empty. */
 function Row(props: { label: string; className?: string; children: React.ReactNode }): JSX.Element {
   return (
-    <tr className={props.className}>
-      <th>{props.label}</th>
-      <td>{props.children}</td>
-    </tr>
+    <div className={`jp-TrustPanel-field ${props.className ?? ''}`.trim()}>
+      <div className="jp-TrustPanel-fieldLabel">{props.label}</div>
+      <div className="jp-TrustPanel-fieldValue">{props.children}</div>
+    </div>
+  );
+}
+
+type ChipState = 'ok' | 'bad' | 'info';
+
+function Chip(props: { state: ChipState; className?: string; title?: string; children: React.ReactNode }): JSX.Element {
+  return (
+    <span className={`jp-TrustChip ${props.className ?? ''}`.trim()} data-state={props.state} title={props.title}>
+      {props.children}
+    </span>
   );
 }
 
@@ -56,7 +68,7 @@ function displayValue(value: unknown): string {
   return String(value);
 }
 
-/** The trust status document as a person reads it. Every server string is rendered as text. */
+/** The trust status at a glance (one line of chips), its details collapsible. Server strings are text. */
 export function StatusView(props: {
   status: IStatus | null;
   error: string | null;
@@ -65,8 +77,14 @@ export function StatusView(props: {
 }): JSX.Element {
   const { status, error, trans } = props;
   const refresh = (
-    <button className="jp-Button jp-mod-styled jp-TrustPanel-refresh" onClick={props.onRefresh}>
-      {trans.__('Refresh')}
+    <button
+      type="button"
+      className="jp-Button jp-mod-minimal jp-TrustPanel-refresh"
+      aria-label={trans.__('Refresh trust status')}
+      title={trans.__('Refresh trust status')}
+      onClick={props.onRefresh}
+    >
+      <refreshIcon.react tag="span" className="jp-TrustPanel-refreshIcon" />
     </button>
   );
   if (!status) {
@@ -86,19 +104,81 @@ export function StatusView(props: {
   const root = trust.root;
   const km = trust.key_mgr;
   const on = verification.enabled;
+  const kmState = km?.state ?? 'missing';
+  const kmOk = km !== null && !km.expired && (kmState === 'verified' || kmState === 'cached') && !km.error;
+  const rootBad = (root?.expired ?? false) || Boolean(root?.error);
+  const planError = status.engine.effective === null ? status.engine.error : null;
   return (
     <div className="jp-TrustPanel-status">
-      <div className={on ? 'jp-TrustPanel-verificationOn' : 'jp-TrustPanel-verificationOff'}>
-        {on ? trans.__('Signature verification is ON') : trans.__('Signature verification is OFF')}
-        <span className="jp-TrustPanel-source"> ({verification.source})</span>
+      {!on && (
+        <div className="jp-TrustPanel-verificationOff" role="alert">
+          {trans.__('Signature verification is OFF')}
+          <div className="jp-TrustPanel-bannerHint">
+            {trans.__('conda installs unverified packages. Turn it on below.')}
+          </div>
+        </div>
+      )}
+      <div className="jp-TrustPanel-glance">
+        {on && (
+          <Chip state="ok" className="jp-TrustPanel-verificationOn" title={trans.__('Signature verification is ON (%1)', verification.source)}>
+            {trans.__('Verification on')}
+          </Chip>
+        )}
+        {anchor ? (
+          anchor.expired || rootBad ? (
+            <Chip state="bad" className="jp-TrustPanel-anchorChip">
+              {trans.__('Root expired')}
+            </Chip>
+          ) : (
+            <Chip state="ok" className="jp-TrustPanel-anchorChip" title={anchor.path}>
+              {trans.__('Root v%1 ok', root?.version ?? anchor.version)}
+            </Chip>
+          )
+        ) : (
+          <Chip state="bad" className="jp-TrustPanel-anchorChip">
+            {trans.__('No trust anchor')}
+          </Chip>
+        )}
+        {km && (
+          <Chip state={kmOk ? 'ok' : km.expired || kmState === 'invalid' ? 'bad' : 'info'} className="jp-TrustPanel-keymgrChip">
+            {km.expired ? trans.__('key_mgr expired') : kmOk ? trans.__('key_mgr ok') : trans.__('key_mgr %1', kmState)}
+          </Chip>
+        )}
+        <Chip state="info" className="jp-TrustPanel-tokenChip">
+          {token.present ? trans.__('Token %1', token.masked ?? '') : trans.__('No token')}
+        </Chip>
+        {refresh}
       </div>
       {error && <div className="jp-TrustPanel-error">{error}</div>}
-      <table className="jp-TrustPanel-table">
-        <tbody>
+      {trust.error && <div className="jp-TrustPanel-error">{trust.error}</div>}
+      {planError && <div className="jp-TrustPanel-error">{planError}</div>}
+      {status.warnings.length > 0 && (
+        <ul className="jp-TrustPanel-warnings">
+          {status.warnings.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+      )}
+      {status.interrupted_tasks.map(t => (
+        <div key={t.id} className="jp-TrustPanel-error jp-TrustPanel-interrupted">
+          {trans.__('An install into %1 was interrupted: %2', t.prefix, t.error ?? '')}
+        </div>
+      ))}
+      <details className="jp-TrustPanel-statusDetails">
+        <summary>{trans.__('Details')}</summary>
+        <div className="jp-TrustPanel-fields">
+          <Row label={trans.__('Signature verification')}>
+            {on ? trans.__('on') : trans.__('off')}
+            <MiddleEllipsis className="jp-TrustPanel-source" value={verification.source} trans={trans} />
+          </Row>
           <Row label={trans.__('Signing metadata')} className="jp-TrustPanel-metadataUrl">
-            {trust.metadata_url ?? verification.metadata_url ?? trans.__('not set')}
+            <MiddleEllipsis
+              value={trust.metadata_url ?? verification.metadata_url ?? trans.__('not set')}
+              trans={trans}
+              copy={trust.metadata_url ?? verification.metadata_url ? trans.__('URL') : undefined}
+            />
             {verification.metadata_url_source && (
-              <span className="jp-TrustPanel-source"> ({verification.metadata_url_source})</span>
+              <MiddleEllipsis className="jp-TrustPanel-source" value={verification.metadata_url_source} trans={trans} />
             )}
           </Row>
           <Row label={trans.__('Trust anchor')}>
@@ -109,6 +189,7 @@ export function StatusView(props: {
                 </span>{' '}
                 <span className="jp-TrustPanel-source">{trans.__('expires %1', anchor.expiration)}</span>{' '}
                 <Expired expired={anchor.expired} trans={trans} />
+                <MiddleEllipsis className="jp-TrustPanel-source" value={anchor.path} trans={trans} copy={trans.__('path')} />
               </>
             ) : (
               <span className="jp-TrustPanel-error">{trans.__('no trust anchor found')}</span>
@@ -123,9 +204,7 @@ export function StatusView(props: {
           )}
           {km && (
             <Row label={trans.__('key_mgr')}>
-              <span className={`jp-TrustPanel-keymgr jp-TrustPanel-keymgr-${km.state ?? 'missing'}`}>
-                {km.state ?? 'missing'}
-              </span>
+              <span className={`jp-TrustPanel-keymgr jp-TrustPanel-keymgr-${kmState}`}>{kmState}</span>
               {km.version !== null && ` v${km.version}`}
               {km.expiration && <span className="jp-TrustPanel-source"> {trans.__('expires %1', km.expiration)}</span>}{' '}
               <Expired expired={km.expired} trans={trans} />
@@ -133,19 +212,12 @@ export function StatusView(props: {
             </Row>
           )}
           {trust.refreshed_at && <Row label={trans.__('Refreshed')}>{trust.refreshed_at}</Row>}
-          <ErrorRow error={trust.error} label={trans.__('Trust error')} />
-          <Row label={trans.__('conda')}>
-            {conda.executable ? `${conda.executable} ${conda.version ?? ''}` : trans.__('not found')}
-            {' · '}
-            {conda.content_trust_importable
-              ? trans.__('conda-content-trust installed')
-              : trans.__('conda-content-trust not installed')}
-          </Row>
           <Row label={trans.__('Channels')}>
             <ul className="jp-TrustPanel-list">
               {status.channels.map(c => (
-                <li key={`${c.name} ${c.url}`} title={c.url}>
-                  {c.name === c.url ? c.url : `${c.name} (${c.url})`}
+                <li key={`${c.name} ${c.url}`}>
+                  {c.name !== c.url && <span className="jp-TrustPanel-channelName">{c.name} </span>}
+                  <MiddleEllipsis value={c.url} trans={trans} copy={trans.__('channel URL')} />
                 </li>
               ))}
             </ul>
@@ -164,32 +236,23 @@ export function StatusView(props: {
           <Row label={trans.__('Engine')} className="jp-TrustPanel-engineRow">
             <EngineLine engine={status.engine} trans={trans} />
           </Row>
-        </tbody>
-      </table>
-      <PolicyView policy={status.policy} trans={trans} />
-      {status.warnings.length > 0 && (
-        <ul className="jp-TrustPanel-warnings">
-          {status.warnings.map((w, i) => (
-            <li key={i}>{w}</li>
-          ))}
-        </ul>
-      )}
-      {status.interrupted_tasks.map(t => (
-        <div key={t.id} className="jp-TrustPanel-error jp-TrustPanel-interrupted">
-          {trans.__('An install into %1 was interrupted: %2', t.prefix, t.error ?? '')}
+          <Row label={trans.__('conda')}>
+            {conda.executable ? (
+              <MiddleEllipsis value={`${conda.executable} ${conda.version ?? ''}`.trim()} trans={trans} />
+            ) : (
+              trans.__('not found')
+            )}
+            <div className="jp-TrustPanel-source">
+              {conda.content_trust_importable
+                ? trans.__('conda-content-trust installed')
+                : trans.__('conda-content-trust not installed (not needed here)')}
+            </div>
+          </Row>
         </div>
-      ))}
-      {refresh}
+        <PolicyView policy={status.policy} trans={trans} />
+      </details>
     </div>
   );
-}
-
-function ErrorRow(props: { error: string | undefined; label: string }): JSX.Element | null {
-  return props.error ? (
-    <Row label={props.label}>
-      <span className="jp-TrustPanel-error">{props.error}</span>
-    </Row>
-  ) : null;
 }
 
 /** Admin policy: locked values first, each with a lock icon and where it was set. Open when anything is locked. */
@@ -200,16 +263,14 @@ function PolicyView(props: { policy: IStatus['policy']; trans: TranslationBundle
   return (
     <details className="jp-TrustPanel-policyList" open={locked > 0}>
       <summary>{trans.__('Policy (%1 locked)', locked)}</summary>
-      <table className="jp-TrustPanel-table">
-        <tbody>
-          {entries.map(([name, v]) => (
+      <div className="jp-TrustPanel-fields">
+        {entries.map(([name, v]) => (
             <Row key={name} label={name} className={v.locked ? 'jp-TrustPanel-policy-locked' : 'jp-TrustPanel-policy'}>
               {v.locked && <lockIcon.react tag="span" className="jp-TrustPanel-lock" />} {displayValue(v.value)}
               {v.locked && <span className="jp-TrustPanel-source"> ({trans.__('locked by %1', v.source)})</span>}
             </Row>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </div>
     </details>
   );
 }

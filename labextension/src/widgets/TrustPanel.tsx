@@ -2,6 +2,7 @@ import { Dialog, Notification, ReactWidget, showDialog, UseSignal } from '@jupyt
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
+import { MiddleEllipsis } from '../components/MiddleEllipsis';
 import { PlanView } from '../components/PlanView';
 import { StatusView } from '../components/StatusView';
 import { TaskProgress } from '../components/TaskProgress';
@@ -14,66 +15,53 @@ function InstallSection(props: {
   model: TrustModel;
   trans: TranslationBundle;
   showUnsignedConfirm: boolean;
+  onInstall: (acceptedInline: boolean) => void;
+  onOpenPlan?: () => void;
 }): JSX.Element {
   const { model, trans } = props;
-  const [specs, setSpecs] = React.useState('');
   const [accepted, setAccepted] = React.useState<string | null>(null);
   const gate = model.installGate;
   const planId = model.plan?.id ?? null;
-
-  const install = async (): Promise<void> => {
-    let confirm = false;
-    if (gate.needsConfirmation && !props.showUnsignedConfirm) {
-      // Confirmed with the inline checkbox, for exactly this plan.
-      if (accepted !== planId) {
-        return;
-      }
-      confirm = true;
-    } else if (gate.needsConfirmation) {
-      const unsigned = model.plan?.packages.filter(p => p.verdict === 'unsigned').map(p => p.name) ?? [];
-      const answer = await showDialog({
-        title: trans.__('Install unsigned packages?'),
-        body: trans.__('These packages have no signature: %1. Install them anyway?', unsigned.join(', ')),
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: trans.__('Install anyway') })]
-      });
-      if (!answer.button.accept) {
-        return;
-      }
-      confirm = true;
-    }
-    await model.install(confirm);
-  };
+  const selected = model.environments.find(e => e.prefix === model.selectedPrefix);
 
   return (
     <div className="jp-TrustPanel-install-section">
-      <label>
-        {trans.__('Environment')}{' '}
+      <label className="jp-TrustPanel-envLabel">
+        {trans.__('Environment')}
         <select
           className="jp-TrustPanel-envSelect"
+          aria-label={trans.__('Environment')}
           value={model.selectedPrefix ?? ''}
           onChange={e => model.selectPrefix(e.target.value)}
         >
           {model.environments.map(env => (
-            <option key={env.prefix} value={env.prefix}>
-              {env.name} ({env.prefix})
+            <option key={env.prefix} value={env.prefix} title={env.prefix}>
+              {env.name}
             </option>
           ))}
         </select>
       </label>
+      {selected && <MiddleEllipsis className="jp-TrustPanel-envPrefix" value={selected.prefix} trans={trans} copy={trans.__('prefix')} />}
       <form
         className="jp-TrustPanel-planForm"
         onSubmit={e => {
           e.preventDefault();
-          void model.makePlan(specs);
+          void model.makePlan();
         }}
       >
         <input
           className="jp-mod-styled jp-TrustPanel-specs"
-          placeholder={trans.__('packages, e.g. numpy "scipy>=1.10"')}
-          value={specs}
-          onChange={e => setSpecs(e.target.value)}
+          aria-label={trans.__('Package specs')}
+          placeholder={trans.__('e.g. numpy "scipy>=1.10"')}
+          value={model.specText}
+          onChange={e => model.setSpecText(e.target.value)}
         />
-        <button type="submit" className="jp-Button jp-mod-styled jp-TrustPanel-planButton" disabled={model.busy}>
+        <button
+          type="submit"
+          className="jp-Button jp-mod-styled jp-TrustPanel-planButton"
+          aria-label={trans.__('Plan')}
+          disabled={model.busy}
+        >
           {model.busy ? trans.__('Planning…') : trans.__('Plan')}
         </button>
       </form>
@@ -83,7 +71,8 @@ function InstallSection(props: {
           plan={model.plan}
           gate={gate}
           trans={trans}
-          onInstall={() => void install()}
+          onInstall={() => props.onInstall(accepted === planId)}
+          onOpenInMain={props.onOpenPlan}
           inlineConfirm={
             props.showUnsignedConfirm
               ? undefined
@@ -109,7 +98,9 @@ async function notify<T>(trans: TranslationBundle, action: Promise<T>, success: 
 export class TrustPanel extends ReactWidget {
   constructor(
     readonly model: TrustModel,
-    private readonly trans: TranslationBundle
+    private readonly trans: TranslationBundle,
+    /** Opens the current plan in the main area (the panel shows the button only when this is given). */
+    private readonly openPlan?: () => void
   ) {
     super();
     this.id = 'jupyter-trust-panel';
@@ -128,6 +119,52 @@ export class TrustPanel extends ReactWidget {
   }
 
   private _showUnsignedConfirm = true;
+
+  /** Put the cursor into the specs field (the palette's Plan command with nothing typed yet). */
+  focusSpecs(): void {
+    this.node.querySelector<HTMLInputElement>('.jp-TrustPanel-specs')?.focus();
+  }
+
+  /**
+   * Install the current plan if the server's decision allows it: unsigned packages are confirmed first (inline
+   * checkbox already ticked, or a dialog); the result or failure is a notification.
+   */
+  async install(acceptedInline = false): Promise<void> {
+    const { model, trans } = this;
+    const gate = model.installGate;
+    if (!gate.enabled) {
+      return;
+    }
+    let confirm = false;
+    if (gate.needsConfirmation) {
+      if (!acceptedInline) {
+        const unsigned = model.plan?.packages.filter(p => p.verdict === 'unsigned').map(p => p.name) ?? [];
+        const answer = await showDialog({
+          title: trans.__('Install unsigned packages?'),
+          body: trans.__('These packages have no signature: %1. Install them anyway?', unsigned.join(', ')),
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: trans.__('Install anyway') })]
+        });
+        if (!answer.button.accept) {
+          return;
+        }
+      }
+      confirm = true;
+    }
+    const id = Notification.emit(trans.__('Installing the verified plan…'), 'in-progress', { autoClose: false });
+    await model.install(confirm);
+    // A new notification (not an update of the progress one), so the result shows as its own toast.
+    Notification.dismiss(id);
+    const task = model.task;
+    if (model.taskError) {
+      Notification.error(model.taskError, { autoClose: false });
+    } else if (task?.state === 'succeeded') {
+      Notification.success(task.result?.message ?? trans.__('Installed.'), { autoClose: 8000 });
+    } else if (task?.state === 'cancelled') {
+      Notification.warning(task.error ?? trans.__('The install was cancelled.'), { autoClose: 8000 });
+    } else {
+      Notification.error(task?.error ?? trans.__('The install ended: %1', task?.state ?? ''), { autoClose: false });
+    }
+  }
 
   protected onAfterShow(): void {
     this.model.ensureLoaded();
@@ -152,13 +189,22 @@ export class TrustPanel extends ReactWidget {
         {() => (
           <div className="jp-TrustPanel-body">
             <h2 className="jp-TrustPanel-heading">{trans.__('Conda Trust')}</h2>
-            <section>
-              <h3>{trans.__('Trust status')}</h3>
+            <section aria-label={trans.__('Trust status')}>
               <StatusView
                 status={this.model.status}
                 error={this.model.statusError}
                 trans={trans}
                 onRefresh={() => void this.model.refresh(true)}
+              />
+            </section>
+            <section>
+              <h3>{trans.__('Install packages')}</h3>
+              <InstallSection
+                model={this.model}
+                trans={trans}
+                showUnsignedConfirm={this._showUnsignedConfirm}
+                onInstall={accepted => void this.install(accepted)}
+                onOpenPlan={this.openPlan}
               />
             </section>
             <section>
@@ -181,14 +227,6 @@ export class TrustPanel extends ReactWidget {
                   notify(trans, this.model.setToken(token, validate, enable, scope), r => r.messages.join(' '))
                 }
                 onRemove={scope => this.removeToken(scope)}
-              />
-            </section>
-            <section>
-              <h3>{trans.__('Install packages')}</h3>
-              <InstallSection
-                model={this.model}
-                trans={trans}
-                showUnsignedConfirm={this._showUnsignedConfirm}
               />
             </section>
           </div>
