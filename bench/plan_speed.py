@@ -20,6 +20,7 @@ Targets: CLI plan <= 2x the reference; warm REST plan < 100 ms.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -29,13 +30,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "plan-channel"
 RECORDS = 20_000
 DEPS = 49
+T = TypeVar("T")
 
 REFERENCE = r"""
 import asyncio, os, sys, time
@@ -54,13 +57,8 @@ os._exit(0)
 
 
 def build() -> Path:
-    from jupyter_trust.cct.canonical import canonical
     from jupyter_trust.cct.signing import (
-        build_key_mgr,
-        build_root,
         generate_keypair,
-        sign_openpgp,
-        sign_raw,
         sign_repodata,
     )
 
@@ -97,19 +95,27 @@ def build() -> Path:
         noise += 1
     repodata = {"info": {"subdir": "noarch"}, "packages": {}, "packages.conda": packages, "repodata_version": 1}
     sign_repodata(repodata, pkg_key)
-    channel = RESULTS / "served" / "channel" / "bench"
+    write_channel(RESULTS / "served", json.dumps(repodata), root_key, km_key, pkg_key.public_hex)
+    marker.touch()
+    return RESULTS
+
+
+def write_channel(served: Path, noarch_repodata: str, root_key: Any, km_key: Any, pkg_mgr_public: str) -> None:
+    """The channel ``bench`` (its noarch repodata, empty platform subdirs) and its root and key_mgr."""
+    from jupyter_trust.cct.canonical import canonical
+    from jupyter_trust.cct.signing import build_key_mgr, build_root, sign_openpgp, sign_raw
+
+    channel = served / "channel" / "bench"
     (channel / "noarch").mkdir(parents=True)
-    (channel / "noarch" / "repodata.json").write_text(json.dumps(repodata))
+    (channel / "noarch" / "repodata.json").write_text(noarch_repodata)
     for subdir in ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"):
         (channel / subdir).mkdir()
         (channel / subdir / "repodata.json").write_text(json.dumps({"info": {"subdir": subdir}, "packages": {}}))
-    meta = RESULTS / "served" / "metadata"
+    meta = served / "metadata"
     meta.mkdir(parents=True)
     root = sign_openpgp(build_root([root_key.public_hex], 1, [km_key.public_hex], 1), root_key)
     (meta / "1.root.json").write_bytes(canonical(root))
-    (meta / "key_mgr.json").write_bytes(canonical(sign_raw(build_key_mgr([pkg_key.public_hex], 1), km_key)))
-    marker.touch()
-    return RESULTS
+    (meta / "key_mgr.json").write_bytes(canonical(sign_raw(build_key_mgr([pkg_mgr_public], 1), km_key)))
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
@@ -144,11 +150,25 @@ def plan_env(tmpp: Path, server_url: str, channel_url: str, base: Path) -> dict[
     }
 
 
-def rest_plans(
-    env: dict[str, str], prefix: Path, runs: int, check: Callable[[dict], None] | None = None
-) -> tuple[float, list[float]]:
-    """First and warm ``POST /jupyter-trust/plans`` latencies on a real ``jupyter server`` (``check`` sees each
-    plan document, outside the timing)."""
+def cold_runs(
+    server_url: str, channel_url: str, base: Path, runs: int, measure: Callable[[list[str], dict[str, str]], T]
+) -> tuple[list[T], list[T]]:
+    """``runs`` alternating cold runs of the bare rattler reference and of ``jupyter conda-trust plan``."""
+    reference, ours = [], []
+    cli = shutil.which("jupyter-conda-trust") or "jupyter-conda-trust"
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            reference.append(measure([sys.executable, "-c", REFERENCE, channel_url, tmp], dict(os.environ)))
+        with tempfile.TemporaryDirectory() as tmp:
+            tmpp = Path(tmp)
+            env = plan_env(tmpp, server_url, channel_url, base)
+            ours.append(measure([cli, "plan", "bench-app", "--prefix", str(tmpp / "envs" / "target"), "--json"], env))
+    return reference, ours
+
+
+@contextlib.contextmanager
+def jupyter_server(env: dict[str, str], *extra: str) -> Iterator[tuple[subprocess.Popen, str, dict[str, str]]]:
+    """A real ``jupyter server`` on 127.0.0.1, up and answering: (process, base URL, request headers)."""
     import secrets
     import socket
 
@@ -157,12 +177,10 @@ def rest_plans(
         port = sock.getsockname()[1]
     token = secrets.token_hex(16)
     argv = [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1"]
-    proc = subprocess.Popen(
-        [*argv, f"--IdentityProvider.token={token}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    argv += [f"--IdentityProvider.token={token}", *extra]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"token {token}", "Content-Type": "application/json"}
-    body = json.dumps({"specs": ["bench-app"], "prefix": str(prefix)}).encode()
     try:
         for _ in range(300):
             if proc.poll() is not None:
@@ -172,21 +190,42 @@ def rest_plans(
                 break
             except OSError:
                 time.sleep(0.1)
-        times = []
-        for _ in range(runs + 1):
-            t0 = time.perf_counter()
-            request = urllib.request.Request(f"{base}/jupyter-trust/plans", data=body, headers=headers)
-            with urllib.request.urlopen(request, timeout=60) as response:
-                assert response.status == 201
-                document = response.read()
-            times.append(time.perf_counter() - t0)
-            if check is not None:
-                check(json.loads(document))
-            time.sleep(0.3)  # let the next spare solver start between plans, as between a user's clicks
-        return times[0], times[1:]
+        yield proc, base, headers
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def rest_plan(base: str, headers: dict[str, str], prefix: Path) -> tuple[float, dict]:
+    """One ``POST /jupyter-trust/plans`` of ``bench-app``: its latency and the plan document."""
+    body = json.dumps({"specs": ["bench-app"], "prefix": str(prefix)}).encode()
+    t0 = time.perf_counter()
+    request = urllib.request.Request(f"{base}/jupyter-trust/plans", data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert response.status == 201
+        document = response.read()
+    return time.perf_counter() - t0, json.loads(document)
+
+
+def rest_plans(
+    env: dict[str, str],
+    prefix: Path,
+    runs: int,
+    check: Callable[[dict], None] | None = None,
+    gap: float = 0.3,
+) -> tuple[float, list[float]]:
+    """First and warm ``POST /jupyter-trust/plans`` latencies on a real ``jupyter server``, ``gap`` seconds
+    apart (as between a user's clicks: the next spare solver starts, and reads ahead, in between); ``check``
+    sees each plan document, outside the timing."""
+    with jupyter_server(env) as (_, base, headers):
+        times = []
+        for _ in range(runs + 1):
+            took, document = rest_plan(base, headers, prefix)
+            times.append(took)
+            if check is not None:
+                check(document)
+            time.sleep(gap)
+        return times[0], times[1:]
 
 
 def main() -> int:
@@ -205,16 +244,8 @@ def main() -> int:
     base = build()
     server = ChannelServer(base / "served").start()
     channel_url = f"{server.url}/channel/bench"
-    ref_times, cli_times = [], []
     try:
-        for _ in range(args.runs):
-            with tempfile.TemporaryDirectory() as tmp:
-                ref_times.append(timed([sys.executable, "-c", REFERENCE, channel_url, tmp], dict(os.environ)))
-            with tempfile.TemporaryDirectory() as tmp:
-                tmpp = Path(tmp)
-                env = plan_env(tmpp, server.url, channel_url, base)
-                argv = [shutil.which("jupyter-conda-trust") or "jupyter-conda-trust", "plan", "bench-app"]
-                cli_times.append(timed([*argv, "--prefix", str(tmpp / "envs" / "target"), "--json"], env))
+        ref_times, cli_times = cold_runs(server.url, channel_url, base, args.runs, timed)
         with tempfile.TemporaryDirectory() as tmp:
             tmpp = Path(tmp)
             env = plan_env(tmpp, server.url, channel_url, base)

@@ -12,7 +12,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .errors import UpstreamError
@@ -121,9 +121,11 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         deadline: float | None = None,
         since: Fetched | None = None,
+        sink: Callable[[bytes], object] | None = None,
     ) -> Fetched:
         """:meth:`get` with the response's validators; with ``since``, a conditional request that raises
-        :class:`NotModified` when the server says ``since`` is still current."""
+        :class:`NotModified` when the server says ``since`` is still current. With ``sink``, each chunk goes
+        there as it arrives and the result's ``data`` is empty (a large body never sits in memory)."""
         if since is not None:
             headers = {**since.conditional_headers(), **(headers or {})}
         timeout = deadline if deadline is not None else self.timeout
@@ -144,7 +146,10 @@ class Fetcher:
                 size += len(chunk)
                 if size > max_bytes:
                     raise TooLarge(f"{redact(url)} is larger than the {max_bytes}-byte limit")
-                chunks.append(chunk)
+                if sink is None:
+                    chunks.append(chunk)
+                else:
+                    sink(chunk)
             return Fetched(b"".join(chunks), response.headers.get("ETag"), response.headers.get("Last-Modified"))
 
     def head(self, url: str, *, headers: Mapping[str, str] | None = None) -> int:

@@ -65,6 +65,16 @@ def _syntax(exc: json.JSONDecodeError) -> FormatError:
     return NotJSON(f"document is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
 
 
+def _refused(exc: ValueError) -> FormatError:
+    """What a parse that raised ``exc`` is refused as: our own refusals as they are, a syntax error with its
+    place, anything else the parser met (an integer longer than Python converts) as not JSON."""
+    if isinstance(exc, FormatError):
+        return exc
+    if isinstance(exc, json.JSONDecodeError):
+        return _syntax(exc)
+    return NotJSON(f"document is not valid JSON: {exc}")
+
+
 def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     """Parse ``data``; :class:`FormatError` for anything we will not verify."""
     text = _text(data, max_bytes)
@@ -74,8 +84,8 @@ def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_d
         value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
         raise FormatError(f"document is nested deeper than {max_depth} levels") from None
-    except json.JSONDecodeError as exc:
-        raise _syntax(exc) from None
+    except ValueError as exc:
+        raise _refused(exc) from None
     finally:
         if collecting:
             gc.enable()
@@ -235,8 +245,8 @@ def loads_strict_records(
         except RecursionError:
             # Nested past the parser's own recursion limit: parse entry by entry to find where.
             document = _entry_by_entry(text, marks, max_depth)
-    except json.JSONDecodeError as exc:
-        raise _syntax(exc) from None
+    except ValueError as exc:
+        raise _refused(exc) from None
     finally:
         if collecting:
             gc.enable()

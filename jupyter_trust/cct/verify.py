@@ -135,6 +135,31 @@ def _record_table(repodata: Mapping[str, Any]) -> dict[str, Any]:
     return table
 
 
+NOT_FOUND = "the record was not found in the verified repodata"
+
+
+def _wanted_records(repodata: Mapping[str, Any], names: list[str]) -> tuple[dict[str, Any], dict[str, RecordVerdict]]:
+    """The records of ``names``, looked up one by one in a lazily read document (nothing else is read), and
+    verdicts for those missing or unusable (a lookup names the defect)."""
+    table: dict[str, Any] = {}
+    refused: dict[str, RecordVerdict] = {}
+    for fn in names:
+        try:
+            for key in ("packages.conda", "packages"):
+                section = repodata.get(key)
+                if section is None:
+                    continue
+                record = section.get(fn, _ABSENT)
+                if record is not _ABSENT:
+                    table[fn] = record
+                    break
+            else:
+                refused[fn] = RecordVerdict("untrusted", NOT_FOUND)
+        except FormatError as exc:
+            refused[fn] = RecordVerdict("untrusted", f"{fn} cannot be used: {exc}")
+    return table, refused
+
+
 def _pkg_delegation(key_mgr: Mapping[str, Any] | None) -> tuple[frozenset[str], int] | str:
     """The pkg_mgr keys and threshold, or why there are none (then no signed record can be trusted).
 
@@ -259,13 +284,20 @@ def verify_records(
         document, defect, float_free = repodata.document, repodata.defect, not repodata.floats
     else:
         document, defect, float_free = repodata, None, False
-    table = _record_table(document)
-    names = list(table) if filenames is None else list(filenames)
+    lazy = filenames is not None and callable(getattr(document, "locate", None))
+    if lazy:
+        # A lazily read document (the planner's): one pass finds the wanted records, each parsed strictly.
+        names = list(filenames)  # type: ignore[arg-type]
+        document.locate(names)  # type: ignore[union-attr]
+        table, results = _wanted_records(document, names)
+    else:
+        table = _record_table(document)
+        names = list(table) if filenames is None else list(filenames)
+        results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in names if fn not in table}
     delegation = _pkg_delegation(key_mgr) if unverifiable is None else unverifiable
     sigs = document.get("signatures", _ABSENT)
-    results = {fn: RecordVerdict("untrusted", f"{fn} is not in the repodata") for fn in names if fn not in table}
     names = [fn for fn in names if fn in table]
-    if sigs is not _ABSENT and type(sigs) is not dict:
+    if sigs is not _ABSENT and not (type(sigs) is dict or (lazy and isinstance(sigs, Mapping))):
         # conda-content-trust: null and numbers raise TypeError in conda's hook; a list or string is searched
         # as a sequence. Refused here in every case.
         reason = f"the repodata 'signatures' is {_entry_shape(sigs)}, not an object"
@@ -280,7 +312,10 @@ def verify_records(
             return RecordVerdict("untrusted", f"{fn} cannot be used: {reason}")
         if sigs is _ABSENT:
             return channel_unsigned
-        entry = sigs.get(fn, _ABSENT)  # type: ignore[attr-defined]
+        try:
+            entry = sigs.get(fn, _ABSENT)  # type: ignore[attr-defined]
+        except FormatError as exc:  # a lazily read signature entry that is defective
+            return RecordVerdict("untrusted", f"{fn} cannot be used: {exc}")
         if entry is _ABSENT:
             return RecordVerdict("unsigned", f"no signatures found for {fn}")
         if isinstance(delegation, str):

@@ -100,6 +100,12 @@ class Child:
         except OSError as exc:
             raise EngineError(f"{label} could not be started: {exc.strerror or exc}") from None
 
+    def write(self, data: bytes) -> None:
+        """Part of the input (the child reads it while more may follow)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)  # small: never fills the pipe
+        self.proc.stdin.flush()
+
     def send(self, data: bytes) -> Child:
         assert self.proc.stdin is not None
         self.proc.stdin.write(data)  # small: never fills the pipe

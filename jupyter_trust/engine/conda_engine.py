@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..cct.errors import FormatError
 from ..cct.jsonload import PREFIX_RECORD_MAX_BYTES, PREFIX_RECORD_MAX_DEPTH, loads_strict
 from ..conda.tokens import token_free_url
 from .base import Child, Completed, EngineError, SolveResult, run_async
@@ -218,12 +219,25 @@ def _captured(document: Mapping[str, Any] | None, fn: str) -> dict[str, Any] | N
     if document is None:
         return None
     section = document.get("packages.conda" if fn.endswith(".conda") else "packages") or {}
-    record = section.get(fn) if isinstance(section, dict) else None
+    try:
+        record = section.get(fn) if isinstance(section, Mapping) else None
+    except FormatError:
+        return None  # a defective record: the planner finds it unusable and blocks
     return dict(record) if isinstance(record, dict) else None
 
 
 #: what conda's answer is allowed to say about a record; each is compared with the captured record afterwards
 _CLAIMED = ("name", "version", "build", "sha256", "size", "subdir", "depends", "constrains")
+
+
+def _locate(documents: Mapping[tuple[str, str], Mapping[str, Any]], dry: DryRun) -> None:
+    """Let lazily read documents find every file name conda's answer may refer to in one pass each."""
+    names = [str(e.get("dist_name") or "") + ext for e in dry.link for ext in _EXTENSIONS]
+    names += [str(e.get("fn") or "") for e in dry.fetch]
+    for document in documents.values():
+        locate = getattr(document, "locate", None)
+        if locate is not None:
+            locate(names)
 
 
 def solve_result(
@@ -244,6 +258,7 @@ def solve_result(
     """
     by_clean = {token_free_url(c).rstrip("/"): c.rstrip("/") for c in channels}
     fetch = _fetch_index(dry.fetch)
+    _locate(documents, dry)
     unlinked = {str(e.get("name")) for e in dry.unlink}
     final: dict[str, dict[str, Any]] = {str(r["name"]): r for r in installed if str(r.get("name")) not in unlinked}
     linked: set[str] = set()

@@ -87,6 +87,10 @@ class Solving:
         self._child.send(json.dumps(request).encode())
         return self
 
+    def preload(self, repodata: Sequence[LocalRepodata]) -> None:
+        """Have the waiting worker index these files now (a request naming them then starts solving at once)."""
+        self._child.write(json.dumps({"op": "preload", "repodata": [r.to_json() for r in repodata]}).encode() + b"\n")
+
     def result(self) -> SolveResult:
         out = self._child.result()
         reply = _reply(out.stdout, out.returncode, out.stderr)
@@ -118,11 +122,18 @@ class WorkerPool:
             return spare
         return Solving()
 
-    def replenish(self) -> None:
+    def replenish(self, preload: Sequence[LocalRepodata] = ()) -> None:
+        """Start the next spare; with ``preload`` (the last plan's captures) it indexes those files while it
+        waits, so a plan over unchanged repodata does not wait for rattler to read a large file again."""
         with self._lock:
             if self._closed or (self._spare is not None and self._spare.alive()):
                 return
             self._spare = Solving()
+            if preload:
+                try:
+                    self._spare.preload(preload)
+                except OSError:
+                    self._spare = None  # it died already; the next plan starts its own
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ parent already downloaded and hashed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -37,10 +38,43 @@ def _installed(prefix: str | None) -> list[Any]:
     return [PrefixRecord.from_path(str(p)) for p in sorted(meta.glob("*.json"))]
 
 
+#: repodata files read ahead of a request (a server's spare worker, told the captures of the last plan);
+#: a capture's file is named by its sha256, so the same path is the same bytes
+_LOADED: dict[tuple[str, str, str], Any] = {}
+
+
 def _sparse(entries: list[dict[str, str]]) -> list[Any]:
     from rattler import Channel, SparseRepoData
 
-    return [SparseRepoData(Channel(e["channel"]), e["subdir"], e["path"]) for e in entries]
+    out = []
+    for e in entries:
+        key = (e["channel"], e["subdir"], e["path"])
+        if key not in _LOADED:
+            try:
+                _LOADED[key] = SparseRepoData(Channel(e["channel"]), e["subdir"], e["path"])
+            except Exception as exc:  # rattler is the one reader of the whole document: its refusal is the reason
+                where = f"channel {e['channel']} ({e['subdir']})"
+                raise RuntimeError(f"{where} has unusable repodata: document is not valid JSON: {exc}") from None
+        out.append(_LOADED[key])
+    return out
+
+
+def _preload(req: dict[str, Any]) -> None:
+    """Index repodata the next request will probably name; a file that is gone or unreadable is skipped (the
+    request itself will say so)."""
+    for entry in req.get("repodata", []):
+        with contextlib.suppress(Exception):
+            _sparse([entry])
+
+
+def _request() -> dict[str, Any]:
+    """The one request, after any number of preload lines (each one JSON line; the request ends the input)."""
+    while True:
+        line = sys.stdin.readline()
+        req = json.loads(line)
+        if not isinstance(req, dict) or req.get("op") != "preload":
+            return req
+        _preload(req)
 
 
 async def _solve(req: dict[str, Any]) -> dict[str, Any]:
@@ -146,7 +180,7 @@ def main() -> None:
     except ImportError:
         pass
     try:
-        req = json.loads(sys.stdin.read())
+        req = _request()
         if not isinstance(req, dict) or req.get("op") not in OPS:
             raise ValueError("malformed worker request")
         if req["op"] == "link":

@@ -47,7 +47,10 @@ class RepodataDigest:
     channel: str
     subdir: str
     url: str
+    #: of the JSON that was verified (for ``repodata.json.zst``, of the decompressed bytes)
     sha256: str
+    #: ``repodata.json`` | ``repodata.json.zst`` | ``shard-index`` | ``shard`` (plans made before it: the first)
+    kind: str = "repodata.json"
 
     def to_json(self) -> dict[str, str]:
         return asdict(self)

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..cct.canonical import is_float_free
 from ..cct.errors import CCTError
-from ..cct.jsonload import StrictRecords, loads_repodata, loads_strict, loads_strict_records
-from ..cct.verify import RecordVerdict, verify_records
+from ..cct.jsonload import loads_strict
+from ..cct.verify import NOT_FOUND, RecordVerdict, verify_records
 from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
 from ..engine import conda_engine
@@ -36,11 +35,16 @@ from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
 from .attestations import attach_attestations
 from .decision import decide
+from .lazy_repodata import LazyRepodata, RepodataFile
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
 from .specs import SpecError, check_specs, spec_names, validate_specs
+from .spool import Spool
+from .zst import ZstdSink
 
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
+#: a subdir's repodata, in the order asked for: compressed first (a fraction of the bytes to download)
+REPODATA_KINDS = ("repodata.json.zst", "repodata.json")
 #: a stored plan: a few hundred package records and the trust summary; nothing legitimate is bigger or deeper
 PLAN_MAX_BYTES = 16 << 20
 PLAN_MAX_DEPTH = 16
@@ -126,54 +130,42 @@ class PlanContext:
 
 @dataclass
 class CapturedRepodata:
-    """One channel/subdir's repodata as downloaded: exact bytes (on disk), digest, strictly parsed document.
-
-    The document is parsed on first use, so the solver (which reads the file itself) can already run.
-    """
+    """One channel/subdir's repodata as downloaded: exact bytes (on disk, content-addressed), digest, and the
+    document read lazily from a memory map of that file (only the records a plan links are ever parsed)."""
 
     channel: str
     subdir: str
     url: str
     sha256: str
     path: Path
-    data: bytes = field(repr=False)
+    size: int
     max_bytes: int
-    _document: Mapping[str, Any] | None = field(default=None, repr=False)
-    _exact: StrictRecords | None = field(default=None, repr=False)
+    #: what was downloaded: ``repodata.json``, or ``repodata.json.zst`` (then ``sha256`` and ``path`` are the
+    #: decompressed JSON's: the bytes verified and solved over)
+    kind: str = "repodata.json"
+    _document: LazyRepodata | None = field(default=None, repr=False)
 
     @property
-    def document(self) -> Mapping[str, Any]:
+    def document(self) -> LazyRepodata:
         if self._document is None:
-            where = f"channel {self.channel} ({self.subdir})"
             try:
-                document = loads_repodata(self.data, max_bytes=self.max_bytes)
-            except CCTError as exc:
-                raise PlanError(f"{where} has unusable repodata: {exc}", kind=Kind.UPSTREAM) from None
-            if not isinstance(document, dict):
-                raise PlanError(f"{where} has unusable repodata: not an object", kind=Kind.UPSTREAM)
-            self._document = document
+                self._document = LazyRepodata(RepodataFile(self.path))
+            except OSError as exc:
+                where = f"channel {self.channel} ({self.subdir})"
+                raise PlanError(
+                    f"{where}: the captured repodata could not be read: {exc.strerror or exc}", kind=Kind.LOCAL_STATE
+                ) from None
         return self._document
 
-    def exact(self) -> StrictRecords:
-        """The bytes parsed as conda parses them (Python's json; orjson reads integers beyond 64 bits as
-        floats, which would change a record's canonical bytes), with the strict per-record checks."""
-        if self._exact is None:
-            try:
-                self._exact = loads_strict_records(self.data, max_bytes=self.max_bytes)
-            except CCTError as exc:
-                raise PlanError(
-                    f"channel {self.channel} ({self.subdir}) has unusable repodata: {exc}", kind=Kind.UPSTREAM
-                ) from None
-        return self._exact
-
     def digest(self) -> RepodataDigest:
-        return RepodataDigest(self.channel, self.subdir, self.url, self.sha256)
+        return RepodataDigest(self.channel, self.subdir, self.url, self.sha256, self.kind)
 
     def local(self) -> engine.LocalRepodata:
         return engine.LocalRepodata(self.channel, self.subdir, str(self.path))
 
 
 def parse_all(captured: Sequence[CapturedRepodata]) -> None:
+    """Map every capture (its records are found and parsed only once a plan knows which it links)."""
     for item in captured:
         _ = item.document
 
@@ -191,44 +183,61 @@ class ChannelReader:
         return authenticated_url(url, self.ctx.token(), repo_url=self.ctx.repo_url)
 
     def capture(self, channel: str, subdir: str) -> CapturedRepodata | None:
-        url = f"{channel.rstrip('/')}/{subdir}/repodata.json"
+        """The subdir's repodata: ``repodata.json.zst`` where the channel offers it, else ``repodata.json``."""
+        cache = self.ctx.repodata_cache
+        for kind in REPODATA_KINDS:
+            url = f"{channel.rstrip('/')}/{subdir}/{kind}"
+            optional = kind != REPODATA_KINDS[-1]
+            if optional and cache is not None and cache.known_absent(url):
+                continue  # a server asks once whether a channel offers the compressed form
+            try:
+                return self._capture(channel, subdir, kind)
+            except NotFound:
+                if optional and cache is not None:
+                    cache.mark_absent(url)
+        return None
+
+    def _capture(self, channel: str, subdir: str, kind: str) -> CapturedRepodata:
+        url = f"{channel.rstrip('/')}/{subdir}/{kind}"
         limit = self.ctx.policy.repodata_max_bytes
         cache = self.ctx.repodata_cache
         cached = cache.get(url) if cache is not None else None
         if cached is not None and (cached.captured.max_bytes != limit or not cached.captured.path.is_file()):
             cached = None
-        try:
-            fetched = self._fetch(url, limit, cached)
-        except NotFound:
-            return None
-        except FetchError as exc:
-            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
-        if fetched is None:
-            assert cached is not None
-            return cached.captured
-        captured = self._keep(channel, subdir, url, fetched.data, limit)
+        with Spool(self.dir, f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}") as spool:
+            sink = ZstdSink(spool, limit, url) if kind.endswith(".zst") else spool
+            try:
+                fetched = self._fetch(url, limit, cached, sink)
+            except NotFound:
+                raise  # the caller tries the next kind
+            except FetchError as exc:
+                raise ChannelUnavailable(
+                    self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")
+                ) from None
+            if fetched is None:
+                assert cached is not None
+                return cached.captured
+            # Content-addressed, and the solver's reading of it must match the verified bytes record by
+            # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
+            digest, path, size = spool.keep()
+        captured = CapturedRepodata(channel, subdir, url, digest, path, size, limit, kind=kind)
         if cache is not None:
             cache.put(url, captured, fetched)
         return captured
 
-    def _fetch(self, url: str, limit: int, cached: CachedCapture | None) -> Fetched | None:
-        """The repodata, or None when the channel answers 304 to the cached capture's validators."""
+    def _fetch(self, url: str, limit: int, cached: CachedCapture | None, sink: Spool | ZstdSink) -> Fetched | None:
+        """The repodata (streamed into ``sink``), or None when the channel answers 304 to the cached
+        capture's validators."""
         try:
-            return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=cached.validators if cached else None)
+            since = cached.validators if cached else None
+            fetched = self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, since=since, sink=sink.write)
         except NotModified:
             if cached is not None:
                 return None
-        return self.ctx.fetcher.fetch(self.url(url), max_bytes=limit)  # a 304 we did not ask for
-
-    def _keep(self, channel: str, subdir: str, url: str, data: bytes, limit: int) -> CapturedRepodata:
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.dir / f"{digest}.json"
-        if not path.is_file() or path.stat().st_size != len(data):
-            # Content-addressed, and the solver's reading of it must match the verified bytes record by
-            # record, so a cache file torn by a power cut can only block a plan: no fsync needed.
-            with writing(f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}"):
-                atomic_write(path, data, durable=False)
-        return CapturedRepodata(channel, subdir, url, digest, path, data, limit)
+            sink.reset()
+            fetched = self.ctx.fetcher.fetch(self.url(url), max_bytes=limit, sink=sink.write)  # a 304 not asked for
+        sink.finish()
+        return fetched
 
     def capture_all(self) -> list[CapturedRepodata]:
         captured = []
@@ -281,17 +290,11 @@ def verdicts_for(
         names = wanted.get((cap.channel, cap.subdir), [])
         if not names:
             continue
-        document: Mapping[str, Any] | StrictRecords = cap.document
-        if not all(is_float_free(record) for record in _records(cap.document, names)):
-            document = cap.exact()  # a float in orjson's reading may have been a big integer in the file
-        for fn, verdict in verify_records(document, key_mgr, names, unverifiable=unverifiable).items():
+        # The lazy document parses each linked record with Python's json, as conda does (big integers stay
+        # integers), and strictly: a defect refuses that record only.
+        for fn, verdict in verify_records(cap.document, key_mgr, names, unverifiable=unverifiable).items():
             out[(cap.channel, cap.subdir, fn)] = verdict
     return out
-
-
-def _records(repodata: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
-    sections = [repodata.get("packages"), repodata.get("packages.conda")]
-    return [s[fn] for s in sections if isinstance(s, dict) for fn in names if fn in s]
 
 
 def _expected_fn(record: Mapping[str, Any]) -> bool:
@@ -306,8 +309,19 @@ _PINNED_LISTS = ("depends", "constrains")
 
 def _verified_record(repodata: Mapping[str, Any], fn: str) -> Mapping[str, Any] | None:
     section = "packages.conda" if fn.endswith(".conda") else "packages"
-    record = (repodata.get(section) or {}).get(fn)
+    try:
+        record = (repodata.get(section) or {}).get(fn)
+    except CCTError:
+        return None  # a defective record: its verdict already says why
     return record if isinstance(record, dict) else None
+
+
+def _unfound(verdict: RecordVerdict | None) -> RecordVerdict:
+    """A record the verified repodata does not yield: an untrusted verdict keeps its own reason (missing, or
+    which defect made it unusable)."""
+    if verdict is not None and verdict.verdict == "untrusted":
+        return verdict
+    return RecordVerdict("untrusted", NOT_FOUND)
 
 
 def _same_record(solved: Mapping[str, Any], repodata: Mapping[str, Any], fn: str) -> bool:
@@ -438,6 +452,7 @@ class Planner:
         # interpreter and rattler load while the trust chain and repodata arrive.
         pool = self.ctx.workers
         worker = pool.take() if pool is not None else engine.Solving()
+        captured: list[CapturedRepodata] = []
         try:
             # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
             clean = check_specs(specs, allowed_channels=self._allowed_channels())
@@ -451,7 +466,8 @@ class Planner:
         finally:
             worker.cancel()
             if pool is not None:
-                pool.replenish()  # the next spare starts once this solve is over, not competing with it
+                # The next spare starts once this solve is over, not competing with it, and reads ahead.
+                pool.replenish([c.local() for c in captured])
         return self._finish(clean, prefix, state, captured, result)
 
     async def plan_async(self, specs: Sequence[str], prefix: Path) -> Plan:
@@ -591,7 +607,7 @@ class Planner:
             return RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
         document = by_channel[(channel, subdir)].document
         if verdict is None or _verified_record(document, str(record["fn"])) is None:
-            return RecordVerdict("untrusted", "the record was not found in the verified repodata")
+            return _unfound(verdict)
         if not _same_record(record, document, str(record["fn"])):
             return RecordVerdict(
                 "untrusted", "the solver's record differs from the verified record (name, build, sha256 or size)"

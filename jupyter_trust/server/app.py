@@ -76,7 +76,9 @@ class JupyterTrustApp(ExtensionApp):
         "every record it plans is verified from the repodata jupyter_trust captured, and installs always go "
         "through the verifying rattler installer, never conda) or 'auto' (= rattler).",
     ).tag(config=True)
-    repodata_max_bytes = Int(None, allow_none=True, help="Largest repodata.json accepted, in bytes.").tag(config=True)
+    repodata_max_bytes = Int(
+        None, allow_none=True, help="Largest repodata accepted, in bytes (for repodata.json.zst: decompressed)."
+    ).tag(config=True)
     trusted_publishers = Dict(
         default_value=None,
         allow_none=True,
@@ -105,10 +107,9 @@ class JupyterTrustApp(ExtensionApp):
         "no CEP 50 sidecar.",
     ).tag(config=True)
     repodata_cache_bytes = Int(
-        64 << 20,
-        help="Raw repodata bytes this server keeps in memory between plans, reused when the channel answers "
-        "304 Not Modified (parsed, about 3.5 times as much memory); 0 turns the cache and the spare solver "
-        "process off.",
+        512 << 20,
+        help="Repodata bytes this server keeps (on disk, memory-mapped: not heap memory) between plans, reused "
+        "when the channel answers 304 Not Modified; 0 turns the cache and the spare solver process off.",
     ).tag(config=True)
 
     def configured_policy_values(self) -> dict[str, Any]:
