@@ -17,6 +17,10 @@ sizes (shared pages counted in each process). Then, at the largest size, ``POST 
 a warm ``jupyter server`` (its repodata cache kept and its spare solver started), plans 2 s apart.
 
 Targets: time and tree PSS <= 1.5x the reference at 100k and 300k, <= 2x at 20k; warm REST plan < 300 ms.
+
+``--sharded`` serves the same channel as CEP 16 shards instead (``repodata_shards.msgpack.zst`` and one shard per
+package name, each carrying its files' signatures; no ``repodata.json`` in noarch), and the reference is rattler's
+own gateway solving from those shards.
 """
 
 from __future__ import annotations
@@ -74,6 +78,22 @@ def _sign_part(args: tuple[str, list[tuple[str, dict]]]) -> dict:
     return {fn: {public_hex: {"signature": sign_raw_bytes(private_hex, canonical(r))}} for fn, r in args[1]}
 
 
+#: the sharded reference: rattler's gateway (which reads a channel's shard index where there is one) and solver
+REFERENCE_SHARDED = r"""
+import asyncio, os, sys, time
+t0 = time.perf_counter()
+from rattler import Channel, Gateway, Platform, solve
+async def main():
+    gateway = Gateway(cache_dir=sys.argv[2])
+    records = await solve([Channel(sys.argv[1])], ["bench-app"], gateway=gateway,
+                          platforms=[Platform.current(), Platform("noarch")])
+    return len(records)
+n = asyncio.run(main())
+print(n, time.perf_counter() - t0, flush=True)
+os._exit(0)
+"""
+
+
 def build(records: int) -> Path:
     """A signed channel of ``records`` records (plus its trust metadata), built once."""
     from concurrent.futures import ProcessPoolExecutor
@@ -108,6 +128,45 @@ def build(records: int) -> Path:
     write_channel(base / "served", json.dumps(repodata, indent=1, sort_keys=True), root_key, km_key, pkg_key.public_hex)
     (base / "built").touch()
     return base
+
+
+def build_sharded(base: Path) -> Path:
+    """The channel of ``base`` served as CEP 16 shards (built once, beside the monolithic one)."""
+    import msgspec
+
+    from jupyter_trust.plans.shards import SHARD_INDEX
+
+    if sys.version_info >= (3, 14):
+        from compression.zstd import compress
+    else:
+        from backports.zstd import compress
+
+    served = base / "served-sharded"
+    if (base / "built-sharded").exists():
+        return served
+    shutil.rmtree(served, ignore_errors=True)
+    shutil.copytree(base / "served", served, ignore=lambda d, names: ["repodata.json"] if d.endswith("noarch") else [])
+    repodata = json.loads((base / "served" / "channel" / "bench" / "noarch" / "repodata.json").read_bytes())
+    by_name: dict[str, dict] = {}
+    for fn, record in repodata["packages.conda"].items():
+        shard = by_name.setdefault(record["name"], {"packages": {}, "packages.conda": {}, "signatures": {}})
+        shard["packages.conda"][fn] = {
+            **record,
+            "sha256": bytes.fromhex(record["sha256"]),
+            "md5": bytes.fromhex(record["md5"]),
+        }
+        shard["signatures"][fn] = repodata["signatures"][fn]
+    noarch = served / "channel" / "bench" / "noarch"
+    (noarch / "shards").mkdir()
+    hashes = {}
+    for name, shard in by_name.items():
+        data = compress(msgspec.msgpack.encode(shard))
+        hashes[name] = hashlib.sha256(data).digest()
+        (noarch / "shards" / f"{hashes[name].hex()}.msgpack.zst").write_bytes(data)
+    index = {"info": {"subdir": "noarch", "base_url": "./", "shards_base_url": "./shards/"}, "shards": hashes}
+    (noarch / SHARD_INDEX).write_bytes(compress(msgspec.msgpack.encode(index)))
+    (base / "built-sharded").touch()
+    return served
 
 
 # -- memory of a process tree ---------------------------------------------------------------------------
@@ -195,6 +254,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", default="20000,100000,300000")
     parser.add_argument("--no-rest", action="store_true", help="skip the warm REST plan")
+    parser.add_argument("--sharded", action="store_true", help="serve the channel as CEP 16 shards")
     args = parser.parse_args()
     import compileall
 
@@ -206,10 +266,12 @@ def main() -> int:
     for records in sizes:
         base = build(records)
         size_mb = (base / "served" / "channel" / "bench" / "noarch" / "repodata.json").stat().st_size / 1e6
-        server = ChannelServer(base / "served").start()
+        server = ChannelServer(build_sharded(base) if args.sharded else base / "served").start()
         channel_url = f"{server.url}/channel/bench"
         try:
-            ref, ours = cold_runs(server.url, channel_url, base, args.runs, measured)
+            ref, ours = cold_runs(
+                server.url, channel_url, base, args.runs, measured, REFERENCE_SHARDED if args.sharded else None
+            )
             warm = None
             if records == max(sizes) and not args.no_rest:
                 with tempfile.TemporaryDirectory() as tmp:
@@ -233,7 +295,7 @@ def main() -> int:
 def report(row: tuple) -> None:
     records, size_mb, ref, ours, warm = row
     med = statistics.median
-    print(f"\n{records:,} records ({size_mb:.0f} MB repodata.json)")
+    print(f"\n{records:,} records ({size_mb:.0f} MB as repodata.json)")
     for label, runs in (("reference: bare rattler fetch+solve", ref), ("jupyter conda-trust plan (cold)   ", ours)):
         print(
             f"  {label}  median {med(r[0] for r in runs) * 1000:6.0f} ms"

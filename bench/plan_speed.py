@@ -151,14 +151,21 @@ def plan_env(tmpp: Path, server_url: str, channel_url: str, base: Path) -> dict[
 
 
 def cold_runs(
-    server_url: str, channel_url: str, base: Path, runs: int, measure: Callable[[list[str], dict[str, str]], T]
+    server_url: str,
+    channel_url: str,
+    base: Path,
+    runs: int,
+    measure: Callable[[list[str], dict[str, str]], T],
+    reference_script: str | None = None,
 ) -> tuple[list[T], list[T]]:
-    """``runs`` alternating cold runs of the bare rattler reference and of ``jupyter conda-trust plan``."""
+    """``runs`` alternating cold runs of the bare rattler reference (``reference_script``, by default a fetch +
+    solve of the monolithic repodata) and of ``jupyter conda-trust plan``."""
     reference, ours = [], []
     cli = shutil.which("jupyter-conda-trust") or "jupyter-conda-trust"
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
-            reference.append(measure([sys.executable, "-c", REFERENCE, channel_url, tmp], dict(os.environ)))
+            script = reference_script or REFERENCE
+            reference.append(measure([sys.executable, "-c", script, channel_url, tmp], dict(os.environ)))
         with tempfile.TemporaryDirectory() as tmp:
             tmpp = Path(tmp)
             env = plan_env(tmpp, server_url, channel_url, base)

@@ -18,7 +18,7 @@ from .cct.verify import RecordVerdict
 from .errors import InvalidInput
 from .plans.attestations import attach_attestations
 from .plans.model import PlannedPackage
-from .plans.service import CapturedRepodata, ChannelReader, PlanContext, _verified_record, verdicts_for
+from .plans.service import ChannelReader, PlanContext, _verified_record, verdicts_for
 
 #: largest conda-meta record read
 _META_MAX_BYTES = 16 << 20
@@ -97,14 +97,14 @@ def audit(ctx: PlanContext, prefix: Path) -> AuditReport:
     state = ctx.trust_store.refresh()
     reader = ChannelReader(ctx)
     configured = {url.rstrip("/") for _, url in ctx.channels}
-    captured: dict[tuple[str, str], CapturedRepodata | None] = {}
     placed = []
+    names: dict[tuple[str, str], list[str]] = {}
     for record in records:
         channel, subdir = _channel_of(record)
-        key = (channel, subdir)
-        if channel in configured and key not in captured:
-            captured[key] = reader.capture(channel, subdir)
+        if channel in configured:
+            names.setdefault((channel, subdir), []).append(str(record.get("name", "")))
         placed.append((record, channel, subdir))
+    captured = {key: reader.capture_names(key[0], key[1], wanted) for key, wanted in names.items()}
     present = [c for c in captured.values() if c is not None]
     by_key = {(c.channel.rstrip("/"), c.subdir): c for c in present}
     wanted: dict[tuple[str, str], list[str]] = {}

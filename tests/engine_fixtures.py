@@ -72,8 +72,9 @@ def main():
     todo = behaviour()
     if todo.get("hang"):
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
-        with open(os.path.join(STATE, "hung.json"), "w") as fh:
+        with open(os.path.join(STATE, "hung.json.tmp"), "w") as fh:
             json.dump({{"pid": os.getpid(), "child": child.pid}}, fh)
+        os.replace(os.path.join(STATE, "hung.json.tmp"), os.path.join(STATE, "hung.json"))  # seen whole or not at all
         time.sleep(3600)
     if todo.get("noise"):
         sys.stdout.write(todo["noise"])

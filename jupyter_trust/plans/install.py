@@ -23,8 +23,8 @@ from ..fsutil import ensure_private_dir
 from .attestations import recheck_sidecars
 from .claim import InstallCancelled, InstallClaim, PrefixBusy, acquire, held_descriptors, prefix_lock
 from .decision import InstallRefused, check_installable
-from .model import Plan, PlannedPackage
-from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, judged
+from .model import Plan, PlannedPackage, RepodataDigest
+from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, ShardChanged, judged
 
 Phase = Literal["checking", "downloading", "verifying", "linking", "done"]
 
@@ -105,12 +105,13 @@ class Installer:
         check_installable(plan, confirm_unsigned=True)
         reader = ChannelReader(self.ctx)
         captured: list[CapturedRepodata] = []
+        groups: dict[tuple[str, str], list[RepodataDigest]] = {}
         for digest in plan.repodata:
-            fresh = reader.capture(digest.channel, digest.subdir)
-            if fresh is None or fresh.sha256 != digest.sha256:
-                raise PlanChanged(
-                    f"the repodata of {digest.channel} ({digest.subdir}) changed since the plan was made; plan again"
-                )
+            groups.setdefault((digest.channel, digest.subdir), []).append(digest)
+        for (channel, subdir), pinned in groups.items():
+            fresh = _recapture(reader, pinned)
+            if fresh is None:
+                raise PlanChanged(f"the repodata of {channel} ({subdir}) changed since the plan was made; plan again")
             captured.append(fresh)
         state = self.ctx.trust_store.refresh()
         linking = [p for p in plan.packages if p.links]
@@ -246,6 +247,28 @@ class Installer:
 
     def _cache(self) -> str:
         return str(ensure_private_dir(Path(self.ctx.work_dir) / "pkgs"))
+
+
+def _recapture(reader: ChannelReader, pinned: list[RepodataDigest]) -> CapturedRepodata | None:
+    """One channel/subdir's capture again, or None when anything the plan pinned for it changed: the document, or
+    the shard index and each shard used (fetched anew and compared)."""
+    channel, subdir = pinned[0].channel, pinned[0].subdir
+    if pinned[0].kind != "shard-index":
+        fresh = reader.capture(channel, subdir)
+        return fresh if fresh is not None and fresh.sha256 == pinned[0].sha256 else None
+    index = reader.shard_index(channel, subdir)
+    if index is None or index.sha256 != pinned[0].sha256:
+        return None
+    names = {digest.hex(): name for name, digest in index.shards.items()}
+    wanted = [names.get(d.sha256) for d in pinned[1:]]
+    if None in wanted:
+        return None
+    try:
+        shards = [reader.shard(index, name) for name in wanted if name is not None]
+    except ShardChanged:
+        return None
+    fresh = reader.sharded(channel, subdir, index, shards)
+    return fresh if fresh.digests() == tuple(pinned) else None
 
 
 def _record(package: PlannedPackage) -> dict[str, Any]:

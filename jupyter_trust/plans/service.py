@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -38,6 +39,17 @@ from .decision import decide
 from .lazy_repodata import LazyRepodata, RepodataFile
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
+from .shards import (
+    SHARD_INDEX,
+    Shard,
+    ShardIndex,
+    ShardMismatch,
+    closure,
+    installed_names,
+    parse_shard,
+    spec_name,
+    subset_repodata,
+)
 from .specs import SpecError, check_specs, spec_names, validate_specs
 from .spool import Spool
 from .zst import ZstdSink
@@ -58,6 +70,10 @@ class ChannelUnavailable(PlanError):
     """A channel's repodata could not be downloaded."""
 
     kind = Kind.UPSTREAM
+
+
+class ShardChanged(ChannelUnavailable):
+    """A shard's bytes differ from the sha256 its index names (at apply: from what the plan pinned)."""
 
 
 class EngineUnavailable(PlanError):
@@ -143,6 +159,11 @@ class CapturedRepodata:
     #: what was downloaded: ``repodata.json``, or ``repodata.json.zst`` (then ``sha256`` and ``path`` are the
     #: decompressed JSON's: the bytes verified and solved over)
     kind: str = "repodata.json"
+    #: sharded (CEP 16): the index's and each used shard's digest; ``path`` is the subset repodata.json built
+    #: from exactly those shards (what is solved over and verified)
+    shards: tuple[RepodataDigest, ...] = ()
+    #: sharded: names the closure reached that no shard index holds (what a failed solve may be missing)
+    unheld: tuple[str, ...] = ()
     _document: LazyRepodata | None = field(default=None, repr=False)
 
     @property
@@ -159,6 +180,10 @@ class CapturedRepodata:
 
     def digest(self) -> RepodataDigest:
         return RepodataDigest(self.channel, self.subdir, self.url, self.sha256, self.kind)
+
+    def digests(self) -> tuple[RepodataDigest, ...]:
+        """What a plan pins for this capture: the document's digest, or the shard index's and each shard's."""
+        return self.shards or (self.digest(),)
 
     def local(self) -> engine.LocalRepodata:
         return engine.LocalRepodata(self.channel, self.subdir, str(self.path))
@@ -239,13 +264,81 @@ class ChannelReader:
         sink.finish()
         return fetched
 
-    def capture_all(self) -> list[CapturedRepodata]:
+    def shard_index(self, channel: str, subdir: str) -> ShardIndex | None:
+        """The subdir's CEP 16 shard index, or None when the channel serves none (404)."""
+        url = f"{channel.rstrip('/')}/{subdir}/{SHARD_INDEX}"
+        cache = self.ctx.repodata_cache
+        if cache is not None and cache.known_absent(url):
+            return None
+        limit = self.ctx.policy.repodata_max_bytes
+        try:
+            data = self.ctx.fetcher.get(self.url(url), max_bytes=limit)
+            index = ShardIndex.parse(url, data, limit)
+        except NotFound:
+            if cache is not None:
+                cache.mark_absent(url)
+            return None
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}) could not be read: {exc}")) from None
+        if index.subdir != subdir:
+            raise ChannelUnavailable(f"channel {channel} ({subdir}): its shard index is for subdir {index.subdir!r}")
+        return index
+
+    def shard(self, index: ShardIndex, name: str) -> Shard:
+        """The shard of ``name``, refused unless its bytes are the ones the index names."""
+        limit = self.ctx.policy.repodata_max_bytes
+        try:
+            data = self.ctx.fetcher.get(self.url(index.shard_url(name)), max_bytes=limit)
+            return parse_shard(index, name, data, limit)
+        except ShardMismatch as exc:
+            raise ShardChanged(self.redact(f"channel {index.url}: {exc}")) from None
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {index.url} could not be read: {exc}")) from None
+
+    def sharded(self, channel: str, subdir: str, index: ShardIndex, shards: Sequence[Shard]) -> CapturedRepodata:
+        """A capture of exactly ``shards``: the subset repodata.json they make, pinned by their digests."""
+        try:
+            data = subset_repodata(index, f"{channel.rstrip('/')}/{subdir}", shards)
+        except FetchError as exc:
+            raise ChannelUnavailable(self.redact(f"channel {channel} ({subdir}): {exc}")) from None
+        with Spool(self.dir, f"the repodata of {channel} ({subdir}) cannot be kept in {self.dir}") as spool:
+            spool.write(data)
+            digest, path, size = spool.keep()
+        pins = (RepodataDigest(channel, subdir, index.url, index.sha256, "shard-index"),) + tuple(
+            RepodataDigest(channel, subdir, s.url, s.sha256, "shard") for s in sorted(shards, key=lambda s: s.name)
+        )
+        limit = self.ctx.policy.repodata_max_bytes
+        return CapturedRepodata(channel, subdir, index.url, digest, path, size, limit, kind="shard-index", shards=pins)
+
+    def capture_names(self, channel: str, subdir: str, names: Sequence[str]) -> CapturedRepodata | None:
+        """The records of ``names`` (and whatever else the document holds): only their shards where the subdir
+        is sharded, else the whole document."""
+        index = self.shard_index(channel, subdir)
+        if index is None:
+            return self.capture(channel, subdir)
+        wanted = sorted({n.lower() for n in names} & set(index.shards))
+        return self.sharded(channel, subdir, index, [self.shard(index, name) for name in wanted])
+
+    def capture_all(self, roots: Sequence[str] = ()) -> list[CapturedRepodata]:
+        """Every channel/subdir's repodata: sharded where the channel offers a shard index (then only the shards
+        a solve of ``roots`` can reach), else the whole document."""
         captured = []
+        indexes: list[tuple[str, str, ShardIndex]] = []
         for _name, channel in self.ctx.channels:
             for subdir in self.ctx.platform_subdirs:
+                index = self.shard_index(channel, subdir)
+                if index is not None:
+                    indexes.append((channel, subdir, index))
+                    continue
                 item = self.capture(channel, subdir)
                 if item is not None:
                     captured.append(item)
+        if indexes:
+            used, unheld = closure([i for _, _, i in indexes], roots, self.shard)
+            for channel, subdir, index in indexes:
+                captured.append(
+                    dataclasses.replace(self.sharded(channel, subdir, index, used[index.url]), unheld=unheld)
+                )
         if not captured:
             raise ChannelUnavailable("no channel repodata could be found: check the configured channels")
         return captured
@@ -441,9 +534,11 @@ class Planner:
     def _allowed_channels(self) -> list[str]:
         return [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
 
-    def _capture(self) -> tuple[TrustState, list[CapturedRepodata]]:
+    def _capture(self, specs: Sequence[str], prefix: Path) -> tuple[TrustState, list[CapturedRepodata]]:
         state = self.ctx.trust_store.refresh()
-        return state, ChannelReader(self.ctx).capture_all()
+        # The names a sharded channel's closure starts from: the requested packages and those installed.
+        roots = [n for n in map(spec_name, specs) if n] + installed_names(prefix)
+        return state, ChannelReader(self.ctx).capture_all(roots)
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
         if self.ctx.engine() == "conda":
@@ -456,13 +551,13 @@ class Planner:
         try:
             # Spec parsing is left to the worker (it reports a bad spec as InvalidSpec): no rattler here.
             clean = check_specs(specs, allowed_channels=self._allowed_channels())
-            state, captured = self._capture()
+            state, captured = self._capture(clean, prefix)
             solver_specs = channel_urls_in(clean, self.ctx.channels)
             worker.send(engine.solve_request(solver_specs, [c.local() for c in captured], prefix=str(prefix)))
             parse_all(captured)  # the repodata is parsed here while the worker solves
             result = worker.result()
         except engine.EngineError as exc:
-            raise self._engine_error(exc) from None
+            raise self._engine_error(exc, captured) from None
         finally:
             worker.cancel()
             if pool is not None:
@@ -476,11 +571,17 @@ class Planner:
             return await self._plan_conda_async(specs, prefix)
         return await asyncio.to_thread(self.plan, specs, prefix)
 
-    def _engine_error(self, exc: engine.EngineError) -> Exception:
+    def _engine_error(self, exc: engine.EngineError, captured: Sequence[CapturedRepodata] = ()) -> Exception:
         """A spec the solver could not parse is the caller's mistake (SpecError, a 400); anything else is an
-        engine failure. Either text is redacted of the token."""
+        engine failure, which names the packages a sharded channel's index does not hold (the likely cause).
+        Either text is redacted of the token."""
         message = self.ctx.redactor()(str(exc))
-        return SpecError(message) if isinstance(exc, engine.InvalidSpec) else engine.EngineError(message)
+        if isinstance(exc, engine.InvalidSpec):
+            return SpecError(message)
+        unheld = sorted({name for c in captured for name in c.unheld})
+        if unheld:
+            message += f" (not in the channel's shard index: {', '.join(unheld[:10])})"
+        return engine.EngineError(message)
 
     # -- the conda engine: conda solves, our capture is what gets verified ----------------------------
     def _conda_call(self, specs: list[str], prefix: Path) -> conda_engine.CondaCall:
@@ -509,7 +610,7 @@ class Planner:
         clean = validate_specs(specs, allowed_channels=self._allowed_channels())
         child = conda_engine.start(self._conda_call(clean, prefix))  # conda solves while we capture
         try:
-            state, captured = self._capture()
+            state, captured = self._capture(clean, prefix)
             parse_all(captured)
             dry = conda_engine.answer(child.result())
             result = self._conda_result(dry, clean, captured, prefix)
@@ -523,7 +624,7 @@ class Planner:
         clean = validate_specs(specs, allowed_channels=self._allowed_channels())
         solve = asyncio.ensure_future(conda_engine.solve_async(self._conda_call(clean, prefix)))
         try:
-            state, captured = await asyncio.to_thread(self._capture)
+            state, captured = await asyncio.to_thread(self._capture, clean, prefix)
             await asyncio.to_thread(parse_all, captured)
             dry = await solve
             result = await asyncio.to_thread(self._conda_result, dry, clean, captured, prefix)
@@ -576,7 +677,7 @@ class Planner:
             prefix=str(prefix),
             specs=tuple(specs),
             packages=tuple(packages),
-            repodata=tuple(c.digest() for c in captured),
+            repodata=tuple(d for c in captured for d in c.digests()),
             trust=state.to_json(),
             blocked=decision.blocked,
             reasons=decision.reasons,
