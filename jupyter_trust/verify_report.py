@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .cct.errors import CCTError, FormatError, NotJSON
-from .cct.jsonload import loads_strict, loads_strict_records
+from .cct.jsonload import loads_strict
 from .cct.metadata import DelegatingMetadata
-from .cct.verify import RecordVerdict, self_verify_root, verify_delegation, verify_records, verify_root
+from .cct.verify import RecordVerdict, self_verify_root, verify_delegation, verify_repodata, verify_root
 from .errors import Kind
 
 METADATA_MAX_BYTES = 1 << 20
@@ -173,12 +173,13 @@ def _verify_key_mgr(
 def _verify_repodata(report: VerifyReport, path: Path, km_doc: Mapping[str, Any] | None) -> None:
     try:
         data = _read(path, REPODATA_MAX_BYTES)
+        unverifiable = None if km_doc is not None else "the key_mgr did not verify"
         try:
-            parsed = loads_strict_records(data, max_bytes=REPODATA_MAX_BYTES)
+            report.packages = verify_repodata(
+                data, km_doc, max_bytes=REPODATA_MAX_BYTES, workers=2, unverifiable=unverifiable
+            )
         except NotJSON as exc:
             raise Unusable(f"{path}: {exc}") from None
-        unverifiable = None if km_doc is not None else "the key_mgr did not verify"
-        report.packages = verify_records(parsed, km_doc, workers=2, unverifiable=unverifiable)
     except Unusable as exc:
         report.fail(path, exc)
     except FormatError as exc:  # refused at the top level (not inside one record)

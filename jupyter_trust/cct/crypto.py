@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import struct
 from functools import lru_cache
 
 import nacl.bindings
 import nacl.exceptions
-import nacl.signing
+
+# hashlib and nacl.signing are imported where used: verifying package records (the bulk of `verify`)
+# needs neither, and a cold command pays for every import.
 
 
 @lru_cache(maxsize=1024)
@@ -30,14 +30,21 @@ def ed25519_verify(pubkey_hex: str, signature_hex: str, message: bytes) -> bool:
 
 def openpgp_digest(data: bytes, other_headers_hex: str) -> bytes:
     """SHA-256(data || H || 0x04 0xFF || uint32_be(len(H))) — RFC 4880 §5.2.4, as conda-content-trust checks it."""
+    import hashlib
+    import struct
+
     headers = bytes.fromhex(other_headers_hex)
     return hashlib.sha256(data + headers + b"\x04\xff" + struct.pack(">I", len(headers))).digest()
 
 
 def sign_raw_bytes(private_hex: str, message: bytes) -> str:
     """Deterministic ed25519 signature (128 lowercase hex) of ``message`` with the 32-byte seed ``private_hex``."""
+    import nacl.signing
+
     return nacl.signing.SigningKey(bytes.fromhex(private_hex)).sign(message).signature.hex()
 
 
 def public_from_private(private_hex: str) -> str:
+    import nacl.signing
+
     return nacl.signing.SigningKey(bytes.fromhex(private_hex)).verify_key.encode().hex()
