@@ -1,5 +1,5 @@
 // Drives JupyterLab in Debian's chromium (playwright-core, no browser download) through one scenario.
-// Usage: node ui-tests/run.mjs <status|token|plan|verdicts|mainarea|locked> <lab-url> <screenshot.png> [token|theme]
+// Usage: node ui-tests/run.mjs <status|token|plan|verdicts|mainarea|audit|locked> <lab-url> <screenshot.png> [token|theme]
 // The panel is used at JupyterLab's DEFAULT sidebar width: nothing here drags the splitter.
 // The lab URL carries a server token, or, with JUPYTER_TRUST_HUB_USER set, is a JupyterHub user's /user/<name>/lab:
 // the browser then logs in through the Hub's login page (any password: DummyAuthenticator) and the OAuth redirects.
@@ -46,22 +46,27 @@ await context.route('**/*', route => {
   const host = new URL(route.request().url()).hostname;
   return host === '127.0.0.1' || host === 'localhost' ? route.continue() : route.abort();
 });
-// Ctrl+Shift+C is ignored while focus sits on some elements (e.g. a <summary>): retry from the main area.
-async function openPalette() {
+// View → Activate Command Palette, as a person opens it (Ctrl+Shift+C is ignored while focus sits on some elements,
+// e.g. a <summary>), then type `label` and wait for its item. The modal palette closes when it loses focus, which
+// under the Hub happens now and then while the lab settles: then it is opened again (three tries).
+async function paletteItem(label) {
   const input = page.locator('.lm-CommandPalette-input');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    await page.keyboard.press('Control+Shift+C');
-    if (await input.isVisible().catch(() => false)) {
-      return input;
+  const item = page.locator(`.lm-CommandPalette-item:has-text("${label.slice(13)}")`).first();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (!(await input.isVisible().catch(() => false))) {
+        await page.locator('.lm-MenuBar-itemLabel', { hasText: /^View$/ }).click();
+        await page.locator('.lm-Menu-itemLabel', { hasText: /^Activate Command Palette$/ }).click();
+      }
+      await input.fill(label, { timeout: 10000 });
+      await item.waitFor({ state: 'attached', timeout: 10000 });
+      return item;
+    } catch (error) {
+      if (attempt === 2) {
+        throw error;
+      }
     }
-    await page.waitForTimeout(1500);
-    if (await input.isVisible().catch(() => false)) {
-      return input;
-    }
-    await page.locator('#jp-main-dock-panel').click({ position: { x: 5, y: 5 } });
   }
-  await input.waitFor({ timeout: 10000 });
-  return input;
 }
 
 async function makePlan(specText) {
@@ -87,6 +92,50 @@ async function checkNoOverflow(what) {
   check(overflowing.length === 0, `${what}: overflowing ${overflowing.join('; ')}`);
 }
 
+// Every badge of the rows under `rows` inside the panel's visible box (bounding boxes, not DOM presence); the
+// verdicts found, counted.
+async function checkBadgesVisible(rows, what) {
+  const panelBox = await page.locator('#jupyter-trust-panel').boundingBox();
+  const badges = page.locator(`#jupyter-trust-panel ${rows} .jp-TrustPlan-row .jp-TrustBadge`);
+  const found = {};
+  for (let i = 0; i < (await badges.count()); i++) {
+    const badge = badges.nth(i);
+    const verdict = await badge.getAttribute('data-verdict');
+    found[verdict] = (found[verdict] ?? 0) + 1;
+    check(((await badge.getAttribute('aria-label')) ?? '').includes(verdict.replace('-', ' ')), `badge ARIA label names ${verdict}`);
+    check((await badge.innerText()).toLowerCase().includes(verdict.replace('-', ' ')), `badge shows the word ${verdict}`);
+    await badge.scrollIntoViewIfNeeded();
+    const box = await badge.boundingBox();
+    check(
+      box && box.x >= panelBox.x && box.x + box.width <= panelBox.x + panelBox.width + 0.5 &&
+        box.y >= panelBox.y && box.y + box.height <= panelBox.y + panelBox.height + 0.5,
+      `${what}: ${verdict} badge inside the panel's visible box (${JSON.stringify(box)} in ${JSON.stringify(panelBox)})`
+    );
+  }
+  return found;
+}
+
+const sortedCounts = o => JSON.stringify(Object.keys(o).sort().map(k => [k, o[k]]));
+
+// The rows' names, in order, of the list under `rows`.
+async function rowNames(rows) {
+  return await page.locator(`#jupyter-trust-panel ${rows} .jp-TrustPlan-row .jp-TrustPlan-name`).allInnerTexts();
+}
+
+async function runPalette(label) {
+  await (await paletteItem(label)).click();
+}
+
+// Install the current plan (no confirmation needed) and wait for its success.
+async function installPlan(count) {
+  const install = page.getByRole('button', { name: 'Install', exact: true });
+  check(await install.isEnabled(), 'Install enabled for a verified plan');
+  await install.click();
+  await page.locator('.jp-TrustPanel-task-succeeded').waitFor({ timeout: 120000 });
+  const result = await page.locator('.jp-TrustPanel-taskResult').innerText();
+  check(result.includes(`Installed ${count} verified package`), `install result: ${result}`);
+}
+
 try {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   if (hubUser) {
@@ -103,7 +152,7 @@ try {
   await tab.waitFor({ timeout: 90000 });
   await tab.click();
   await page.locator('.jp-TrustPanel-verificationOn, .jp-TrustPanel-verificationOff').first().waitFor({ timeout: 30000 });
-  if (scenario === 'verdicts' && token === 'dark') {
+  if ((scenario === 'verdicts' || scenario === 'audit') && token === 'dark') {
     // Settings → Theme → JupyterLab Dark, as a person switches it.
     await page.locator('.lm-MenuBar-itemLabel', { hasText: 'Settings' }).click();
     await page.locator('.lm-Menu-itemLabel', { hasText: /^Theme$/ }).hover();
@@ -122,12 +171,28 @@ try {
     check(anchor.includes('root v1') && anchor.includes('env'), `anchor shown: ${anchor}`);
     check((await page.locator('.jp-TrustPanel-metadataUrl').innerText()).includes('127.0.0.1'), 'signing metadata URL');
     check((await page.locator('.jp-TrustPanel-envSelect option').count()) >= 1, 'environments listed');
-    check(await page.locator('.jp-TrustPanel-tokenForm').isVisible(), 'token section shown');
     // The palette command opens the same panel.
-    await (await openPalette()).fill('Conda Trust: Show trust panel');
-    await page.locator('.lm-CommandPalette-item:has-text("Show trust panel")').first().waitFor({ timeout: 10000 });
+    await paletteItem('Conda Trust: Show trust panel');
     await page.keyboard.press('Escape');
     check((await page.locator('.jp-TrustPanel-keymgr-verified, .jp-TrustPanel-keymgr-missing').count()) === 1, 'key_mgr state');
+    // Publisher attestations: collapsed inside the details; the Sigstore root in use and each channel's publishers.
+    const attestations = page.locator('.jp-TrustPanel-attestations');
+    check(!(await page.locator('.jp-TrustPanel-sigstoreRoot').isVisible()), 'publisher attestations collapsed');
+    await attestations.locator('> summary').click();
+    // The demo's policy names its own Sigstore root and the channel's one publisher; the Hub's users have the
+    // shipped public-good root and no publisher list (any valid signer).
+    const sigstore = await page.locator('.jp-TrustPanel-sigstoreSource').innerText();
+    const expectedRoot = hubUser ? /^shipped \(public-good\), dated \d{4}-\d\d-\d\d/ : /^policy \(sigstore_trust_root\), dated \d{4}-\d\d-\d\d/;
+    check(expectedRoot.test(sigstore), `the Sigstore root in use and its date: ${sigstore}`);
+    const publishers = await page.locator('.jp-TrustPanel-channelPublishers').first().innerText();
+    const publisher = hubUser ? 'any valid signer' : 'github.com/jupyter-trust-demo/attested-tool';
+    check(publishers.includes(publisher), `the channel's publishers: ${publishers}`);
+    check(publishers.includes('attestations report'), `the channel's attestation policy: ${publishers}`);
+    await checkNoOverflow('status details with publisher attestations');
+    await page.locator('.jp-TrustPanel-attestations').scrollIntoViewIfNeeded();
+    shots.push(screenshot.replace('.png', '-attestations.png'));
+    await page.screenshot({ path: shots[shots.length - 1] });
+    check(await page.locator('.jp-TrustPanel-tokenForm').isVisible(), 'token section shown');
     await page.locator('.jp-TrustPanel-refresh').click();
     await page.locator('.jp-TrustPanel-keymgr-verified').waitFor({ timeout: 30000 });
   } else if (scenario === 'token') {
@@ -155,7 +220,8 @@ try {
       ['unsigned-extra', 'confirm', { unsigned: 1 }, 'Needs your confirmation: 1 unsigned · 1 package'],
       // Publish attestations (Sigstore): no content-trust signature, but a trusted / an unknown publisher.
       ['attested-tool', 'ready', { unsigned: 1 }, '1 package · 1 publisher-verified · ready to install'],
-      ['stranger-tool', 'blocked', { unsigned: 1 }, 'Blocked: 1 publisher not trusted · 1 package']
+      ['stranger-tool', 'blocked', { unsigned: 1 }, 'Blocked: 1 publisher not trusted · 1 package'],
+      ['trusty-app attested-tool', 'ready', { trusted: 2, unsigned: 1 }, '3 packages · 2 trusted · 1 publisher-verified · ready to install']
     ];
     for (const [spec, decision, verdicts, summaryText] of plans) {
       await makePlan(spec);
@@ -163,23 +229,8 @@ try {
       await summary.waitFor({ timeout: 60000 });
       check((await summary.innerText()).trim() === summaryText, `summary for ${spec}: ${await summary.innerText()}`);
       await summary.scrollIntoViewIfNeeded();
-      const badges = page.locator('#jupyter-trust-panel .jp-TrustPlan-row .jp-TrustBadge');
-      const found = {};
-      for (let i = 0; i < (await badges.count()); i++) {
-        const badge = badges.nth(i);
-        const verdict = await badge.getAttribute('data-verdict');
-        found[verdict] = (found[verdict] ?? 0) + 1;
-        check(((await badge.getAttribute('aria-label')) ?? '').includes(verdict), `badge ARIA label names ${verdict}`);
-        check((await badge.innerText()).toLowerCase().includes(verdict), `badge shows the word ${verdict}`);
-        const box = await badge.boundingBox();
-        check(
-          box && box.x >= panelBox.x && box.x + box.width <= panelBox.x + panelBox.width + 0.5 &&
-            box.y >= panelBox.y && box.y + box.height <= panelBox.y + panelBox.height + 0.5,
-          `${spec}: ${verdict} badge inside the panel's visible box (${JSON.stringify(box)} in ${JSON.stringify(panelBox)})`
-        );
-      }
-      const sorted = o => JSON.stringify(Object.keys(o).sort().map(k => [k, o[k]]));
-      check(sorted(found) === sorted(verdicts), `${spec}: badges ${JSON.stringify(found)}`);
+      const found = await checkBadgesVisible('.jp-TrustPanel-plan', spec);
+      check(sortedCounts(found) === sortedCounts(verdicts), `${spec}: badges ${JSON.stringify(found)}`);
       await checkNoOverflow(spec);
       const install = page.getByRole('button', { name: 'Install', exact: true });
       check((await install.isEnabled()) === (decision !== 'blocked'), `${spec}: Install enabled only when not blocked`);
@@ -195,11 +246,43 @@ try {
         const marker = page.locator('.jp-TrustPlan-attestation[data-attestation="verified"]');
         check((await marker.innerText()) === 'publisher verified', 'the row says the publisher is verified');
         await page.locator('.jp-TrustPlan-rowSummary').first().click();
-        const publisher = await page.locator('.jp-TrustPlan-publisher').innerText();
-        check(publisher.includes('jupyter-trust-demo/attested-tool'), `publisher in the details: ${publisher}`);
+        const publisher = page.locator('.jp-TrustPlan-publisher[data-attestation="verified"]');
+        const by = await publisher.locator('.jp-TrustPlan-publishedBy').innerText();
+        check(by.startsWith('published by github.com/jupyter-trust-demo/attested-tool · '), `the publisher line: ${by}`);
+        check((await publisher.locator('.jp-TrustPlan-attestationStatus').innerText()) === 'publisher verified', 'verified');
+        await checkBadgesVisible('.jp-TrustPanel-plan', `${spec} (expanded)`);
         await checkNoOverflow(`${spec} (expanded)`);
       }
-      shots.push(screenshot.replace('.png', `-${spec}.png`));
+      if (spec === 'stranger-tool') {
+        // Blocked by its publisher: the row says so, its details name the signer and why, the block says why.
+        const marker = page.locator('.jp-TrustPlan-attestation[data-attestation="untrusted-publisher"]');
+        check((await marker.innerText()) === 'publisher not trusted', 'the row says the publisher is not trusted');
+        const publisher = page.locator('.jp-TrustPlan-publisher[data-attestation="untrusted-publisher"]');
+        const by = await publisher.locator('.jp-TrustPlan-publishedBy').innerText();
+        check(by.startsWith('published by github.com/someone-else/stranger-tool'), `the stranger's publisher line: ${by}`);
+        const why = await publisher.innerText();
+        check(/not (a )?trusted|not allowed|not in/i.test(why), `the publisher line says why: ${why}`);
+        const blocked = await page.locator('.jp-TrustPanel-blocked').innerText();
+        check(blocked.includes('stranger-tool'), `the block names the package: ${blocked}`);
+        await checkBadgesVisible('.jp-TrustPanel-plan', `${spec} (expanded)`);
+        await checkNoOverflow(`${spec} (expanded)`);
+      }
+      if (spec === 'trusty-app attested-tool') {
+        // The filter "only packages without verified publisher" hides attested-tool, and shows it again.
+        const filter = page.locator('#jupyter-trust-panel .jp-TrustPlan-publisherFilter');
+        check((await filter.innerText()).trim() === 'Only packages without verified publisher (2)', `filter: ${await filter.innerText()}`);
+        await filter.locator('input').check();
+        const shown = await rowNames('.jp-TrustPanel-plan');
+        check(JSON.stringify([...shown].sort()) === JSON.stringify(['trusty-app', 'trusty-lib']), `filtered rows: ${shown}`);
+        const filtered = await checkBadgesVisible('.jp-TrustPanel-plan', `${spec} (filtered)`);
+        check(sortedCounts(filtered) === sortedCounts({ trusted: 2 }), `filtered badges ${JSON.stringify(filtered)}`);
+        await checkNoOverflow(`${spec} (filtered)`);
+        shots.push(screenshot.replace('.png', '-filtered.png'));
+        await page.screenshot({ path: shots[shots.length - 1] });
+        await filter.locator('input').uncheck();
+        check((await rowNames('.jp-TrustPanel-plan')).length === 3, 'all rows again without the filter');
+      }
+      shots.push(screenshot.replace('.png', `-${spec.replace(' ', '+')}.png`));
       await page.screenshot({ path: shots[shots.length - 1] });
     }
   } else if (scenario === 'mainarea') {
@@ -225,9 +308,7 @@ try {
     await page.screenshot({ path: shots[shots.length - 1] });
     // The palette has the panel's commands.
     for (const label of ['Conda Trust: Plan an install', 'Conda Trust: Install the verified plan', 'Conda Trust: Refresh trust status', 'Conda Trust: Open plan in main area']) {
-      const input = page.locator('.lm-CommandPalette-input');
-      await ((await input.isVisible()) ? input : await openPalette()).fill(label);
-      await page.locator(`.lm-CommandPalette-item:has-text("${label.slice(13)}")`).first().waitFor({ state: 'attached', timeout: 20000 });
+      await paletteItem(label);
       if (label.includes('Install')) {
         // The plan is blocked, so the palette's Install is disabled (the server's decision, not the frontend's).
         const disabled = page.locator('.lm-CommandPalette-item[data-command="jupyter-trust:install"].lm-mod-disabled');
@@ -262,6 +343,62 @@ try {
     const packages = await page.locator('.jp-TrustPanel-progress').first().innerText();
     check(packages.includes('Packages 2/2'), `package progress: ${packages}`);
     check(await page.locator('.jp-TrustPanel-install').isDisabled(), 'an installed plan cannot be installed again');
+  } else if (scenario === 'audit') {
+    // The demo environment after installing trusty-app, then attested-tool: audited from the button and the palette.
+    const panelBox = await page.locator('#jupyter-trust-panel').boundingBox();
+    check(panelBox.width <= 320, `the sidebar was not widened (${panelBox.width}px)`);
+    const audits = [
+      ['trusty-app', 2, '2 packages: 2 trusted, 0 publisher-verified, 0 unverified', { trusted: 2 }],
+      ['attested-tool', 1, '3 packages: 2 trusted, 1 publisher-verified, 0 unverified', { trusted: 2, unsigned: 1 }]
+    ];
+    for (const [spec, count, summaryText, verdicts] of audits) {
+      await makePlan(spec);
+      await page.locator('.jp-TrustPlan-summary[data-decision="ready"]').waitFor({ timeout: 60000 });
+      await installPlan(count);
+      if (spec === 'trusty-app') {
+        const button = page.getByRole('button', { name: 'Audit this environment' });
+        await button.scrollIntoViewIfNeeded();
+        await button.click();
+      } else {
+        await runPalette('Conda Trust: Audit this environment');
+      }
+      const summary = page.locator('#jupyter-trust-panel .jp-TrustAudit-summary');
+      await summary.waitFor({ timeout: 60000 });
+      check((await summary.innerText()).trim() === summaryText, `audit after ${spec}: ${await summary.innerText()}`);
+      check((await summary.getAttribute('data-state')) === 'ready', 'every installed package verified');
+      const found = await checkBadgesVisible('.jp-TrustAudit', `audit after ${spec}`);
+      check(sortedCounts(found) === sortedCounts(verdicts), `audit badges ${JSON.stringify(found)}`);
+      await checkNoOverflow(`audit after ${spec}`);
+    }
+    // attested-tool's row: publisher verified, the publisher line in its details.
+    const row = page.locator('#jupyter-trust-panel .jp-TrustAudit .jp-TrustPlan-row', { hasText: 'attested-tool' });
+    check((await row.locator('.jp-TrustPlan-attestation').innerText()) === 'publisher verified', 'audit row: publisher verified');
+    await row.locator('.jp-TrustPlan-rowSummary').click();
+    const by = await row.locator('.jp-TrustPlan-publishedBy').innerText();
+    check(by.startsWith('published by github.com/jupyter-trust-demo/attested-tool'), `audit publisher line: ${by}`);
+    await checkBadgesVisible('.jp-TrustAudit', 'audit (expanded)');
+    await checkNoOverflow('audit (expanded)');
+    // The filter: only the packages without a verified publisher.
+    await page.locator('#jupyter-trust-panel .jp-TrustAudit .jp-TrustPlan-publisherFilter input').check();
+    const unverified = await rowNames('.jp-TrustAudit');
+    check(JSON.stringify([...unverified].sort()) === JSON.stringify(['trusty-app', 'trusty-lib']), `audit filtered: ${unverified}`);
+    await page.locator('#jupyter-trust-panel .jp-TrustAudit .jp-TrustPlan-publisherFilter input').uncheck();
+    await page.locator('.jp-TrustAudit-summary').scrollIntoViewIfNeeded();
+    shots.push(screenshot.replace('.png', '-sidebar.png'));
+    await page.screenshot({ path: shots[shots.length - 1] });
+    // The full table in the main area, filtered to packages without a verified publisher.
+    await page.getByRole('button', { name: 'Open audit in main area' }).click();
+    const table = page.locator('#jp-main-dock-panel .jp-TrustPlanTable');
+    await table.waitFor({ timeout: 30000 });
+    check((await table.locator('tbody tr').count()) === 3, 'three installed packages in the table');
+    const cell = await table.locator('tbody tr', { hasText: 'attested-tool' }).locator('.jp-TrustPlanTable-publisher').innerText();
+    check(cell.includes('published by github.com/jupyter-trust-demo/attested-tool'), `publisher column: ${cell}`);
+    await table.locator('[data-filter="without-verified-publisher"]').click();
+    const names = await table.locator('tbody .jp-TrustPlanTable-name').allInnerTexts();
+    check(JSON.stringify([...names].sort()) === JSON.stringify(['trusty-app', 'trusty-lib']), `table filtered: ${names}`);
+    await table.locator('[data-filter="without-verified-publisher"]').click();
+    shots.push(screenshot.replace('.png', '-table.png'));
+    await page.screenshot({ path: shots[shots.length - 1] });
   } else if (scenario === 'locked') {
     // An admin policy file locks require_verification: the toggle is on, disabled, and says why.
     const toggle = page.locator('.jp-TrustPanel-verificationCheckbox');

@@ -6,6 +6,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import {
   CondarcScope,
+  IAudit,
   IEnvironments,
   IPlan,
   ISettingsResult,
@@ -136,6 +137,11 @@ export class TrustAPI {
 
   environments(): Promise<IEnvironments> {
     return requestAPI<IEnvironments>('environments', {}, this.settings);
+  }
+
+  /** Both verdicts for every package installed in an environment (name or prefix path). */
+  audit(prefix: string): Promise<IAudit> {
+    return requestAPI<IAudit>('environments/audit', {}, this.settings, { prefix });
   }
 
   createPlan(specs: string[], prefix: string): Promise<IPlan> {

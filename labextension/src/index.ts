@@ -1,12 +1,12 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, ReactWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
 import { TrustAPI } from './api';
 import { shieldIcon } from './icons';
 import { TrustModel } from './model';
-import { createPlanWidget } from './widgets/PlanWidget';
+import { createAuditWidget, createPlanWidget } from './widgets/PlanWidget';
 import { TrustPanel } from './widgets/TrustPanel';
 
 const COMMAND = 'jupyter-trust:open';
@@ -17,7 +17,9 @@ export const CommandIDs = {
   plan: 'jupyter-trust:plan',
   install: 'jupyter-trust:install',
   refresh: 'jupyter-trust:refresh',
-  openPlan: 'jupyter-trust:open-plan'
+  openPlan: 'jupyter-trust:open-plan',
+  audit: 'jupyter-trust:audit',
+  openAudit: 'jupyter-trust:open-audit'
 };
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -34,17 +36,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_trust');
     const model = new TrustModel(new TrustAPI(app.serviceManager.serverSettings), { trans });
-    let planWidget: MainAreaWidget<ReactWidget> | null = null;
     const tracker = new WidgetTracker<MainAreaWidget<ReactWidget>>({ namespace: 'jupyter-trust-plan' });
-    const openPlan = (): void => {
-      if (!planWidget || planWidget.isDisposed) {
-        planWidget = createPlanWidget(model, trans);
-        void tracker.add(planWidget);
-        app.shell.add(planWidget, 'main');
-      }
-      app.shell.activateById(planWidget.id);
+    /** One main-area view per kind (plan, audit): opened once, then brought to the front. */
+    const opener = (create: (m: TrustModel, t: TranslationBundle) => MainAreaWidget<ReactWidget>): (() => void) => {
+      let widget: MainAreaWidget<ReactWidget> | null = null;
+      return () => {
+        if (!widget || widget.isDisposed) {
+          widget = create(model, trans);
+          void tracker.add(widget);
+          app.shell.add(widget, 'main');
+        }
+        app.shell.activateById(widget.id);
+      };
     };
-    const panel = new TrustPanel(model, trans, () => app.commands.execute(CommandIDs.openPlan));
+    const openPlan = opener(createPlanWidget);
+    const openAudit = opener(createAuditWidget);
+    const panel = new TrustPanel(
+      model,
+      trans,
+      () => app.commands.execute(CommandIDs.openPlan),
+      () => app.commands.execute(CommandIDs.openAudit)
+    );
     panel.title.icon = shieldIcon;
     app.shell.add(panel, 'left', { rank: 700 });
     restorer?.add(panel, 'jupyter-trust-panel');
@@ -95,8 +107,32 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isEnabled: () => model.plan !== null,
       execute: openPlan
     });
+    app.commands.addCommand(CommandIDs.audit, {
+      label: trans.__('Conda Trust: Audit this environment'),
+      caption: trans.__('Content trust and publisher of every package in the environment chosen in the trust panel'),
+      execute: async () => {
+        showPanel();
+        if (!model.selectedPrefix) {
+          await model.loadEnvironments();
+        }
+        return panel.audit();
+      }
+    });
+    app.commands.addCommand(CommandIDs.openAudit, {
+      label: trans.__('Conda Trust: Open audit in main area'),
+      isEnabled: () => model.audit !== null,
+      execute: openAudit
+    });
     model.changed.connect(() => app.commands.notifyCommandChanged());
-    for (const command of [COMMAND, CommandIDs.plan, CommandIDs.install, CommandIDs.refresh, CommandIDs.openPlan]) {
+    for (const command of [
+      COMMAND,
+      CommandIDs.plan,
+      CommandIDs.install,
+      CommandIDs.refresh,
+      CommandIDs.openPlan,
+      CommandIDs.audit,
+      CommandIDs.openAudit
+    ]) {
       palette?.addItem({ command, category: trans.__('Conda Trust') });
     }
 

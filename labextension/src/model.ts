@@ -9,6 +9,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { TrustAPI } from './api';
 import {
   CondarcScope,
+  IAudit,
   IEnvironment,
   IPageConfig,
   IPlan,
@@ -74,6 +75,10 @@ export class TrustModel {
   task: ITask | null = null;
   taskError: string | null = null;
   busy = false;
+  /** The last audit of an environment (cleared when another environment is chosen or an install changes it). */
+  audit: IAudit | null = null;
+  auditError: string | null = null;
+  auditing = false;
   /** What is typed in the specs field (kept here so the palette's Plan command can use it). */
   specText = '';
 
@@ -136,7 +141,37 @@ export class TrustModel {
   selectPrefix(prefix: string): void {
     this.selectedPrefix = prefix;
     this.plan = null;
+    this.audit = null;
+    this.auditError = null;
     this._changed.emit();
+  }
+
+  /** Both verdicts for every package installed in the selected environment (GET environments/audit). */
+  async runAudit(): Promise<void> {
+    const prefix = this.selectedPrefix;
+    if (!prefix) {
+      this.auditError = this.trans.__('Choose an environment.');
+      this._changed.emit();
+      return;
+    }
+    this.auditing = true;
+    this.audit = null;
+    this.auditError = null;
+    this._changed.emit();
+    try {
+      const audit = await this.api.audit(prefix);
+      // Another environment chosen meanwhile: this answer is about one no longer shown.
+      if (this.selectedPrefix === prefix) {
+        this.audit = audit;
+      }
+    } catch (error) {
+      if (this.selectedPrefix === prefix) {
+        this.auditError = (error as Error).message;
+      }
+    } finally {
+      this.auditing = false;
+      this._changed.emit();
+    }
   }
 
   async makePlan(specText: string = this.specText): Promise<void> {
@@ -228,6 +263,7 @@ export class TrustModel {
       this._changed.emit();
     }
     if (this.task?.state === 'succeeded') {
+      this.audit = null; // describes the environment before this install
       void this.loadEnvironments();
     }
     this._changed.emit();

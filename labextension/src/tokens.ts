@@ -66,6 +66,32 @@ export interface IStatus {
   engine: IEngineStatus;
   warnings: string[];
   interrupted_tasks: ITask[];
+  /** The Sigstore root and each channel's publisher policy (absent from servers without attestations). */
+  attestations?: IAttestationsStatus;
+}
+
+/** The Sigstore trust root verifying publish attestations (docs/openapi.yaml, Status.attestations). */
+export interface ISigstoreRoot {
+  /** policy (sigstore_trust_root), environment (JUPYTER_TRUST_SIGSTORE_ROOT) or shipped (public-good). */
+  source: string;
+  path?: string | null;
+  date?: string | null;
+  sha256?: string | null;
+  error?: string | null;
+}
+
+/** One channel's attestation policy: `publishers` null = any valid signer, [] = nobody. */
+export interface IChannelPublishers {
+  name: string;
+  url: string;
+  attestations: 'off' | 'report' | 'require' | string;
+  publishers: { [key: string]: string }[] | null;
+  v0_sigs?: boolean;
+}
+
+export interface IAttestationsStatus {
+  sigstore_root?: ISigstoreRoot | null;
+  channels?: IChannelPublishers[];
 }
 
 /**
@@ -106,22 +132,59 @@ export interface IEnvironments {
 
 export type Verdict = 'trusted' | 'untrusted' | 'unsigned' | 'n/a';
 
-export interface IPlannedPackage {
+export type PackageAction = 'install' | 'update' | 'downgrade' | 'reinstall' | 'remove';
+
+/** An audit's verdict: a plan's, or `not-found` (the channel no longer lists the installed file). */
+export type AuditVerdict = Exclude<Verdict, 'n/a'> | 'not-found';
+
+/** What a planned and an audited package have in common: both verdicts and what names the file. */
+export interface IPackageVerdicts {
   name: string;
   version: string;
   build: string;
   filename: string;
   channel: string;
-  subdir: string;
-  url: string;
   sha256: string;
-  size: number;
-  action: 'install' | 'update' | 'downgrade' | 'reinstall' | 'remove';
-  verdict: Verdict;
+  verdict: Verdict | AuditVerdict;
   reason: string;
-  previous_version: string | null;
   /** A publisher attestation (Sigstore), when the server has one for this package. */
   attestation?: IAttestation | null;
+  subdir?: string;
+  url?: string;
+  size?: number;
+  action?: PackageAction;
+  previous_version?: string | null;
+}
+
+export interface IPlannedPackage extends IPackageVerdicts {
+  subdir: string;
+  url: string;
+  size: number;
+  action: PackageAction;
+  verdict: Verdict;
+  previous_version: string | null;
+}
+
+/** One installed package of an audit (docs/openapi.yaml, /environments/audit). */
+export interface IAuditedPackage extends IPackageVerdicts {
+  verdict: AuditVerdict;
+}
+
+export interface IAuditSummary {
+  total: number;
+  trusted: number;
+  publisher_verified: number;
+  unverified: number;
+  untrusted_or_failed: number;
+  not_found: number;
+  text: string;
+}
+
+/** Both verdicts for every package installed in an environment. */
+export interface IAudit {
+  prefix: string;
+  packages: IAuditedPackage[];
+  summary: IAuditSummary;
 }
 
 /** The signing certificate's identity (docs/openapi.yaml, Attestation.signer). */

@@ -6,46 +6,15 @@ import { PlanTable } from '../components/PlanTable';
 import { VerdictBadge } from '../components/VerdictBadge';
 import { PlanView } from '../components/PlanView';
 import { channelShortName, describeSigner, sortPackages, summarize } from '../plans';
-import { IPlan, IPlannedPackage } from '../tokens';
+import { makePlan, plannedPackage } from './fixtures';
 import { act, reactHost } from './reactHost';
 
 const trans = nullTranslator.load('jupyter_trust');
 const view = reactHost();
 const render = (element: JSX.Element): void => view.render(element);
 
-function pkg(name: string, verdict: IPlannedPackage['verdict'], extra: Partial<IPlannedPackage> = {}): IPlannedPackage {
-  return {
-    name,
-    version: '1.0',
-    build: '0',
-    filename: `${name}-1.0-0.conda`,
-    channel: 'http://127.0.0.1:8000/channel/demo',
-    subdir: 'noarch',
-    url: `http://127.0.0.1:8000/channel/demo/noarch/${name}-1.0-0.conda`,
-    sha256: 'cd'.repeat(32),
-    size: 10,
-    action: 'install',
-    verdict,
-    reason: `${name} is ${verdict}`,
-    previous_version: null,
-    ...extra
-  };
-}
-
-function plan(packages: IPlannedPackage[], extra: Partial<IPlan> = {}): IPlan {
-  return {
-    id: 'p1',
-    prefix: '/envs/demo-env',
-    specs: [],
-    blocked: false,
-    reasons: [],
-    needs_confirmation: false,
-    warnings: [],
-    packages,
-    created_at: '',
-    ...extra
-  };
-}
+const pkg = plannedPackage;
+const plan = makePlan;
 
 describe('summarize', () => {
   it('words the server decision with counts, worst verdict first', () => {
@@ -169,7 +138,9 @@ describe('PlanTable publisher column', () => {
       }
     });
     render(<PlanTable plan={plan([attested])} trans={trans} />);
-    expect(view.node.querySelector('.jp-TrustPlanTable-publisher')?.textContent).toBe('dev@example.org (https://issuer.example) (verified)');
+    const cell = view.node.querySelector('.jp-TrustPlanTable-publisher') as HTMLElement;
+    expect(cell.querySelector('.jp-TrustPlan-publishedBy')?.textContent).toBe('published by dev@example.org (https://issuer.example)');
+    expect(cell.querySelector('.jp-TrustPlan-attestationStatus')?.textContent).toBe('publisher verified');
   });
 });
 
@@ -212,10 +183,17 @@ describe('publish attestations', () => {
   it('shows the publisher and the attestation status in the row', () => {
     const p = plan([pkg('stranger-tool', 'unsigned', { attestation: attestation('untrusted-publisher') })], { blocked: true });
     render(<PlanView plan={p} gate={{ enabled: false, reason: null, needsConfirmation: false }} trans={trans} onInstall={() => undefined} />);
-    expect(view.node.querySelector('.jp-TrustPlan-attestation')?.textContent).toBe('publisher: untrusted-publisher');
+    expect(view.node.querySelector('.jp-TrustPlan-attestation')?.textContent).toBe('publisher not trusted');
     const line = view.node.querySelector('.jp-TrustPlan-publisher') as HTMLElement;
     expect(line.getAttribute('data-attestation')).toBe('untrusted-publisher');
-    expect(line.textContent).toContain('github.com/org/tool · release.yml');
+    expect(line.getAttribute('data-failed')).toBe('true');
+    expect(line.querySelector('.jp-TrustPlan-publishedBy')?.textContent).toBe(
+      'published by github.com/org/tool · release.yml · refs/heads/main'
+    );
+    expect(line.querySelector('.jp-TrustPlan-attestationReason')?.textContent).toBe('attestation untrusted-publisher');
+    // The tooltip has the whole identity and the log entry.
+    expect(line.getAttribute('title')).toContain(signer.identity);
+    expect(line.getAttribute('title')).toContain('log index 1');
   });
 });
 

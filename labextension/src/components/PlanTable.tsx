@@ -1,24 +1,68 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { channelShortName, describeSigner, SortKey, sortPackages, verdictCounts, VERDICTS } from '../plans';
-import { IPlan, IPlannedPackage, Verdict } from '../tokens';
+import {
+  attestationOf,
+  attestationWord,
+  channelShortName,
+  describeSigner,
+  publisherFilterUseful,
+  SortKey,
+  sortPackages,
+  verdictCounts,
+  VERDICTS,
+  withoutVerifiedPublisher
+} from '../plans';
+import { IPackageVerdicts, IPlan } from '../tokens';
 import { MiddleEllipsis } from './MiddleEllipsis';
 import { PlanSummary } from './PlanSummary';
 import { VerdictBadge, verdictWord } from './VerdictBadge';
 
-/** The whole plan as a table (main area): sortable by any column, filterable by verdict. */
-export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX.Element {
-  const { plan, trans } = props;
+/** Whether a package has something to say in the publisher column (most channels have no attestations). */
+function hasPublisher(p: IPackageVerdicts): boolean {
+  const a = attestationOf(p);
+  return Boolean(a && (a.signer || !['not-checked', 'missing'].includes(a.status)));
+}
+
+/** The publisher cell: who signed, and the result in words (also "no publisher attestation", quietly). */
+function PublisherCell(props: { pkg: IPackageVerdicts; trans: TranslationBundle }): JSX.Element {
+  const a = attestationOf(props.pkg);
+  return (
+    <td className="jp-TrustPlanTable-publisher" data-attestation={a?.status}>
+      {a && a.status !== 'not-checked' && (
+        <>
+          {a.signer && (
+            <div className="jp-TrustPlan-publishedBy">{props.trans.__('published by %1', describeSigner(a.signer))}</div>
+          )}
+          <div className="jp-TrustPlan-attestationStatus">{attestationWord(a.status, props.trans)}</div>
+        </>
+      )}
+    </td>
+  );
+}
+
+/**
+ * Packages as a table (main area): sortable by any column, filterable by verdict and to packages without a
+ * verified publisher. `head` goes above the filters (the summary line, the environment).
+ */
+export function PackageTable(props: {
+  packages: IPackageVerdicts[];
+  trans: TranslationBundle;
+  head: React.ReactNode;
+  /** Planned packages have an action; installed ones do not. */
+  withAction: boolean;
+}): JSX.Element {
+  const { packages, trans } = props;
   const [sort, setSort] = React.useState<{ key: SortKey; ascending: boolean }>({ key: 'verdict', ascending: true });
-  const [shown, setShown] = React.useState<Verdict | 'all'>('all');
-  const counts = verdictCounts(plan.packages);
-  // The publisher column only when some package has an attestation (most channels have none).
-  const hasPublisher = (p: IPlannedPackage): boolean =>
-    Boolean(p.attestation && (p.attestation.signer || !['not-checked', 'missing'].includes(p.attestation.status)));
-  const attested = plan.packages.some(hasPublisher);
+  const [shown, setShown] = React.useState<string>('all');
+  const [onlyUnverified, setOnlyUnverified] = React.useState(false);
+  const counts = verdictCounts(packages);
+  const attested = packages.some(hasPublisher);
+  const offered = publisherFilterUseful(packages);
   const rows = sortPackages(
-    plan.packages.filter(p => shown === 'all' || p.verdict === shown),
+    packages.filter(
+      p => (shown === 'all' || p.verdict === shown) && (!offered || !onlyUnverified || withoutVerifiedPublisher(p))
+    ),
     sort.key,
     sort.ascending
   );
@@ -26,7 +70,7 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
     ['verdict', trans.__('Verdict')],
     ['name', trans.__('Name')],
     ['version', trans.__('Version')],
-    ['action', trans.__('Action')],
+    ...(props.withAction ? [['action', trans.__('Action')] as [SortKey, string]] : []),
     ['channel', trans.__('Channel')]
   ];
   const header = ([key, label]: [SortKey, string]): JSX.Element => {
@@ -48,12 +92,9 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
   return (
     <div className="jp-TrustPlanTable">
       <div className="jp-TrustPlanTable-head">
-        <PlanSummary plan={plan} trans={trans} />
-        <div className="jp-TrustPlanTable-prefix">
-          {trans.__('Environment:')} <MiddleEllipsis value={plan.prefix} trans={trans} copy={trans.__('prefix')} />
-        </div>
+        {props.head}
         <div className="jp-TrustPlanTable-filter" role="group" aria-label={trans.__('Show packages')}>
-          {(['all', ...VERDICTS.filter(v => counts[v])] as (Verdict | 'all')[]).map(v => (
+          {['all', ...VERDICTS.filter(v => counts[v])].map(v => (
             <button
               key={v}
               type="button"
@@ -63,10 +104,21 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
               onClick={() => setShown(v)}
             >
               {v === 'all'
-                ? trans.__('All (%1)', plan.packages.length)
+                ? trans.__('All (%1)', packages.length)
                 : trans.__('%1 (%2)', verdictWord(v, trans), counts[v])}
             </button>
           ))}
+          {offered && (
+            <button
+              type="button"
+              className={`jp-Button jp-mod-styled jp-TrustPlanTable-filterButton jp-TrustPlanTable-publisherFilter${onlyUnverified ? ' jp-mod-active' : ''}`}
+              data-filter="without-verified-publisher"
+              aria-pressed={onlyUnverified}
+              onClick={() => setOnlyUnverified(!onlyUnverified)}
+            >
+              {trans.__('Only packages without verified publisher (%1)', packages.filter(withoutVerifiedPublisher).length)}
+            </button>
+          )}
         </div>
       </div>
       <table className="jp-TrustPlanTable-table">
@@ -81,7 +133,7 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
         </thead>
         <tbody>
           {rows.map(p => (
-            <tr key={`${p.action}-${p.filename}`} data-verdict={p.verdict}>
+            <tr key={`${p.action ?? ''}-${p.filename}`} data-verdict={p.verdict}>
               <td>
                 <VerdictBadge verdict={p.verdict} trans={trans} name={p.name} />
               </td>
@@ -89,15 +141,11 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
                 {p.name}
               </td>
               <td>{p.previous_version ? `${p.previous_version} → ${p.version}` : p.version}</td>
-              <td>{p.action}</td>
-              <td title={`${p.channel}/${p.subdir}`}>{channelShortName(p.channel)}</td>
+              {props.withAction && <td>{p.action}</td>}
+              <td title={p.subdir ? `${p.channel}/${p.subdir}` : p.channel}>{channelShortName(p.channel)}</td>
               <td>{p.build}</td>
               <td className="jp-TrustPlanTable-reason">{p.reason}</td>
-              {attested && (
-                <td className="jp-TrustPlanTable-publisher">
-                  {hasPublisher(p) ? `${describeSigner(p.attestation?.signer)} (${p.attestation?.status})`.trim() : ''}
-                </td>
-              )}
+              {attested && <PublisherCell pkg={p} trans={trans} />}
               <td className="jp-TrustPlanTable-sha">
                 {p.sha256 && <MiddleEllipsis value={p.sha256} trans={trans} copy={trans.__('sha256')} />}
               </td>
@@ -105,6 +153,33 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
           ))}
         </tbody>
       </table>
+      {rows.length === 0 && <div className="jp-TrustPlanTable-empty">{trans.__('No package matches the filters.')}</div>}
+    </div>
+  );
+}
+
+/** Which environment a table is about, cut in the middle when long, with a copy button. */
+export function EnvironmentLine(props: { prefix: string; trans: TranslationBundle }): JSX.Element {
+  const { trans } = props;
+  return (
+    <div className="jp-TrustPlanTable-prefix">
+      {trans.__('Environment:')} <MiddleEllipsis value={props.prefix} trans={trans} copy={trans.__('prefix')} />
+    </div>
+  );
+}
+
+/** The whole plan in the main area: its summary, environment, the table and why it is blocked. */
+export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX.Element {
+  const { plan, trans } = props;
+  const head = (
+    <>
+      <PlanSummary plan={plan} trans={trans} />
+      <EnvironmentLine prefix={plan.prefix} trans={trans} />
+    </>
+  );
+  return (
+    <>
+      <PackageTable packages={plan.packages} trans={trans} head={head} withAction={true} />
       {plan.blocked && (
         <ul className="jp-TrustPanel-blocked">
           {plan.reasons.map((r, i) => (
@@ -112,6 +187,6 @@ export function PlanTable(props: { plan: IPlan; trans: TranslationBundle }): JSX
           ))}
         </ul>
       )}
-    </div>
+    </>
   );
 }

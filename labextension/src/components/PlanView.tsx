@@ -2,8 +2,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { IInstallGate } from '../model';
-import { channelShortName } from '../plans';
-import { IPlan, IPlannedPackage } from '../tokens';
+import { attestationOf, attestationWord, channelShortName, publisherFilterUseful, withoutVerifiedPublisher } from '../plans';
+import { IPackageVerdicts, IPlan } from '../tokens';
 import { PackageDetails } from './PackageDetails';
 import { PlanSummary } from './PlanSummary';
 import { VerdictBadge } from './VerdictBadge';
@@ -11,9 +11,10 @@ import { VerdictBadge } from './VerdictBadge';
 export { VerdictBadge } from './VerdictBadge';
 
 /** One package, verdict first, in one compact row; build, URL, sha256, reason and publisher when expanded. */
-export function PackageRow(props: { pkg: IPlannedPackage; trans: TranslationBundle }): JSX.Element {
+export function PackageRow(props: { pkg: IPackageVerdicts; trans: TranslationBundle }): JSX.Element {
   const { pkg: p, trans } = props;
   const version = p.previous_version ? `${p.previous_version} → ${p.version}` : p.version;
+  const attestation = attestationOf(p);
   return (
     <li className={`jp-TrustPlan-row jp-TrustPanel-row-${p.verdict.replace('/', '')}`} data-verdict={p.verdict}>
       <details>
@@ -22,24 +23,53 @@ export function PackageRow(props: { pkg: IPlannedPackage; trans: TranslationBund
           <span className="jp-TrustPlan-name">{p.name}</span>
           <span className="jp-TrustPlan-meta">
             <span className="jp-TrustPlan-version">{version}</span>
-            {' · '}
-            <span className="jp-TrustPlan-action">{p.action}</span>
+            {p.action && (
+              <>
+                {' · '}
+                <span className="jp-TrustPlan-action">{p.action}</span>
+              </>
+            )}
             {' · '}
             <span className="jp-TrustPlan-channel" title={p.channel}>
               {channelShortName(p.channel)}
             </span>
           </span>
-          {p.attestation && p.attestation.status !== 'not-checked' && p.attestation.status !== 'missing' && (
-            <span className="jp-TrustPlan-attestation" data-attestation={p.attestation.status}>
-              {p.attestation.status === 'verified'
-                ? trans.__('publisher verified')
-                : trans.__('publisher: %1', p.attestation.status)}
+          {attestation && attestation.status !== 'not-checked' && attestation.status !== 'missing' && (
+            <span className="jp-TrustPlan-attestation" data-attestation={attestation.status}>
+              {attestationWord(attestation.status, trans)}
             </span>
           )}
         </summary>
         <PackageDetails pkg={p} trans={trans} />
       </details>
     </li>
+  );
+}
+
+/**
+ * The compact rows of a plan or an audit, with the filter "only packages without verified publisher" when it would
+ * change the list (some packages have a verified publisher, some not).
+ */
+export function PackageList(props: { packages: IPackageVerdicts[]; trans: TranslationBundle; label: string }): JSX.Element {
+  const { packages, trans } = props;
+  const [onlyUnverified, setOnlyUnverified] = React.useState(false);
+  const offered = publisherFilterUseful(packages);
+  const unverified = packages.filter(withoutVerifiedPublisher);
+  const shown = offered && onlyUnverified ? unverified : packages;
+  return (
+    <>
+      {offered && (
+        <label className="jp-TrustPlan-publisherFilter">
+          <input type="checkbox" checked={onlyUnverified} onChange={e => setOnlyUnverified(e.target.checked)} />{' '}
+          {trans.__('Only packages without verified publisher (%1)', unverified.length)}
+        </label>
+      )}
+      <ul className="jp-TrustPlan-list" aria-label={props.label}>
+        {shown.map(p => (
+          <PackageRow key={`${p.action ?? ''}-${p.filename}`} pkg={p} trans={trans} />
+        ))}
+      </ul>
+    </>
   );
 }
 
@@ -59,11 +89,7 @@ export function PlanView(props: {
   return (
     <div className="jp-TrustPanel-plan">
       <PlanSummary plan={plan} trans={trans} />
-      <ul className="jp-TrustPlan-list" aria-label={trans.__('Planned packages')}>
-        {plan.packages.map(p => (
-          <PackageRow key={`${p.action}-${p.filename}`} pkg={p} trans={trans} />
-        ))}
-      </ul>
+      <PackageList packages={plan.packages} trans={trans} label={trans.__('Planned packages')} />
       {plan.warnings.length > 0 && (
         <ul className="jp-TrustPanel-warnings">
           {plan.warnings.map((w, i) => (

@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { lockIcon, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IEngineStatus, IStatus } from '../tokens';
+import { IAttestationsStatus, IChannelPublishers, IEngineStatus, IStatus } from '../tokens';
 import { MiddleEllipsis } from './MiddleEllipsis';
 
 /** A label above its value: at sidebar width a two-column table leaves one column crammed, the other empty. */
@@ -249,9 +249,72 @@ export function StatusView(props: {
             </div>
           </Row>
         </div>
+        {status.attestations && <AttestationsView attestations={status.attestations} trans={trans} />}
         <PolicyView policy={status.policy} trans={trans} />
       </details>
     </div>
+  );
+}
+
+/** Who may publish to a channel, in words: each allowed publisher's repository (or exact identity). */
+function publishersText(channel: IChannelPublishers, trans: TranslationBundle): string[] {
+  if (channel.attestations === 'off') {
+    return [trans.__('not checked (attestations off)')];
+  }
+  if (channel.publishers === null || channel.publishers === undefined) {
+    return [trans.__('any valid signer')];
+  }
+  if (channel.publishers.length === 0) {
+    return [trans.__('nobody (every attestation is refused)')];
+  }
+  return channel.publishers.map(p =>
+    String(p.repository ?? p.identity ?? JSON.stringify(p)).replace(/^https:\/\//, '')
+  );
+}
+
+/**
+ * Publisher attestations (Sigstore): the trust root in use (where from, its date) and each channel's policy.
+ * Collapsed like the rest of the details; it opens by itself only when the root cannot be used.
+ */
+function AttestationsView(props: { attestations: IAttestationsStatus; trans: TranslationBundle }): JSX.Element {
+  const { trans } = props;
+  const root = props.attestations.sigstore_root;
+  const channels = props.attestations.channels ?? [];
+  return (
+    <details className="jp-TrustPanel-attestations" open={Boolean(root?.error)}>
+      <summary>{trans.__('Publisher attestations (Sigstore)')}</summary>
+      <div className="jp-TrustPanel-fields">
+        {root && (
+          <Row label={trans.__('Sigstore root')} className="jp-TrustPanel-sigstoreRoot">
+            <span className="jp-TrustPanel-sigstoreSource">
+              {root.date ? trans.__('%1, dated %2', root.source, root.date) : root.source}
+            </span>
+            {root.path && <MiddleEllipsis className="jp-TrustPanel-source" value={root.path} trans={trans} copy={trans.__('path')} />}
+            <ErrorLine error={root.error} />
+          </Row>
+        )}
+        {channels.map(c => (
+          <Row
+            key={`${c.name} ${c.url}`}
+            label={trans.__('Publishers: %1', c.name)}
+            className="jp-TrustPanel-channelPublishers"
+          >
+            <span className="jp-TrustPanel-source">
+              {c.v0_sigs
+                ? trans.__('attestations %1, also unpinned .v0.sigs', c.attestations)
+                : trans.__('attestations %1', c.attestations)}
+            </span>
+            <ul className="jp-TrustPanel-list">
+              {publishersText(c, trans).map(who => (
+                <li key={who} className="jp-TrustPanel-publisher" title={who}>
+                  {who}
+                </li>
+              ))}
+            </ul>
+          </Row>
+        ))}
+      </div>
+    </details>
   );
 }
 

@@ -13,7 +13,13 @@ const GLYPHS: { [verdict: string]: JSX.Element } = {
     </>
   ),
   untrusted: <path d="M4 4l8 8M12 4l-8 8" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />,
-  'n/a': <path d="M4 8h8" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+  'n/a': <path d="M4 8h8" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />,
+  'not-found': (
+    <>
+      <circle cx="7" cy="7" r="4" fill="none" stroke="currentColor" strokeWidth="2" />
+      <path d="M10 10l3.5 3.5" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+    </>
+  )
 };
 
 /** The verdict in words, translated (the word is what the badge shows; colour is never the only signal). */
@@ -25,6 +31,8 @@ export function verdictWord(verdict: Verdict | string, trans: TranslationBundle)
       return trans.__('unsigned');
     case 'untrusted':
       return trans.__('untrusted');
+    case 'not-found':
+      return trans.__('not found');
     default:
       return trans.__('n/a');
   }

@@ -2,6 +2,7 @@ import { Dialog, Notification, ReactWidget, showDialog, UseSignal } from '@jupyt
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
+import { AuditView } from '../components/AuditView';
 import { MiddleEllipsis } from '../components/MiddleEllipsis';
 import { PlanView } from '../components/PlanView';
 import { StatusView } from '../components/StatusView';
@@ -86,6 +87,30 @@ function InstallSection(props: {
   );
 }
 
+/** Audit the selected environment: both verdicts for every installed package, compact rows like a plan's. */
+function AuditSection(props: { model: TrustModel; trans: TranslationBundle; onOpenAudit?: () => void }): JSX.Element {
+  const { model, trans } = props;
+  const selected = model.environments.find(e => e.prefix === model.selectedPrefix);
+  return (
+    <div className="jp-TrustAudit-section">
+      <div className="jp-TrustAudit-actions">
+        <button
+          type="button"
+          className="jp-Button jp-mod-styled jp-TrustAudit-run"
+          aria-label={trans.__('Audit this environment')}
+          title={selected ? trans.__('Content trust and publisher of every package installed in %1', selected.prefix) : ''}
+          disabled={model.auditing || !model.selectedPrefix}
+          onClick={() => void model.runAudit()}
+        >
+          {model.auditing ? trans.__('Auditing…') : trans.__('Audit this environment')}
+        </button>
+      </div>
+      {model.auditError && <div className="jp-TrustPanel-error jp-TrustAudit-error">{model.auditError}</div>}
+      {model.audit && <AuditView audit={model.audit} trans={trans} onOpenInMain={props.onOpenAudit} />}
+    </div>
+  );
+}
+
 async function notify<T>(trans: TranslationBundle, action: Promise<T>, success: (r: T) => string): Promise<void> {
   try {
     const result = await action;
@@ -100,7 +125,9 @@ export class TrustPanel extends ReactWidget {
     readonly model: TrustModel,
     private readonly trans: TranslationBundle,
     /** Opens the current plan in the main area (the panel shows the button only when this is given). */
-    private readonly openPlan?: () => void
+    private readonly openPlan?: () => void,
+    /** Opens the last audit in the main area, likewise. */
+    private readonly openAudit?: () => void
   ) {
     super();
     this.id = 'jupyter-trust-panel';
@@ -166,6 +193,12 @@ export class TrustPanel extends ReactWidget {
     }
   }
 
+  /** The Audit button, for the palette: shows the section and audits the selected environment. */
+  async audit(): Promise<void> {
+    await this.model.runAudit();
+    this.node.querySelector('.jp-TrustAudit-section')?.scrollIntoView({ block: 'nearest' });
+  }
+
   protected onAfterShow(): void {
     this.model.ensureLoaded();
   }
@@ -206,6 +239,10 @@ export class TrustPanel extends ReactWidget {
                 onInstall={accepted => void this.install(accepted)}
                 onOpenPlan={this.openPlan}
               />
+            </section>
+            <section aria-label={trans.__('Environment audit')}>
+              <h3>{trans.__('Audit')}</h3>
+              <AuditSection model={this.model} trans={trans} onOpenAudit={this.openAudit} />
             </section>
             <section>
               <h3>{trans.__('Signature verification')}</h3>
