@@ -1,31 +1,36 @@
 """``jupyter conda-trust``: the command line over the same core as the server, panel and magic.
 
-Exit codes: 0 ok, 1 verification failed / plan blocked, 2 usage or input error (one line on stderr).
-Every command takes ``--json``. Tokens are read from standard input or a hidden prompt, never argv.
+Exit codes (:data:`jupyter_trust.errors.OUTCOMES`): 0 ok, 1 verification failed / plan blocked / plan changed,
+2 usage or input error, 3 could not be done here and now (upstream, local disk, internal error); the message is one
+line on stderr. Every command takes ``--json`` and then prints exactly one JSON document on stdout, whatever
+happens: on failure ``{"ok": false, "error": {"kind": ..., "message": ...}, ...partial results}``.
+Tokens are read from standard input or a hidden prompt, never argv.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import errno
 import getpass
 import json
 import os
+import stat
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from .commands import steps
+from .errors import EXIT_OK, EXIT_USAGE, InvalidInput, TrustError, VerificationFailed, from_os_error
+
 if TYPE_CHECKING:
-    from .conda.condarc import CondarcLocation
     from .core import Core
-    from .plans.model import Plan
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
-    """Bad arguments or input: exit 2 with one line on stderr."""
+class UsageError(InvalidInput):
+    """Bad arguments: exit 2 with one line on stderr."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,47 +49,97 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def _core(args: argparse.Namespace) -> Core:
-    from .core import Core
-    from .server.config import load_policy
+    return steps.make_core()
 
-    return Core(policy=load_policy())
+
+# -- user-named files: what goes wrong with them is the user's input, not our internal error ----------
+def _input_file(path: str | Path, what: str) -> Path:
+    """``path`` names a readable regular file, else :class:`InvalidInput` saying which argument is wrong."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise InvalidInput(f"{what} {path} is a directory, not a file")
+        if not stat.S_ISREG(mode):  # checked before opening: a FIFO would block the open
+            raise InvalidInput(f"{what} {path} is not a regular file")
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise InvalidInput(f"{what} {path} does not exist") from None
+    except OSError as exc:
+        raise InvalidInput(f"{what} {path} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    return path
+
+
+@contextlib.contextmanager
+def _user_file(path: str | Path | None, what: str = "file") -> Iterator[None]:
+    """Errors reading, parsing or writing what the user named: input errors, except a full or read-only disk."""
+    label = f"{what} {path}" if path else what
+    try:
+        yield
+    except TrustError as exc:
+        if exc.outcome.exit_code == EXIT_USAGE:
+            raise
+        raise InvalidInput(f"{label}: {exc}") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise from_os_error(exc, label) from None
+        raise InvalidInput(f"{label}: {exc.strerror or type(exc).__name__}") from None
+    except (ValueError, TypeError, KeyError) as exc:  # the signing tools' checks of a document's shape
+        raise InvalidInput(f"{label} cannot be used: {exc}") from None
 
 
 # -- status ----------------------------------------------------------------------------------------
 def cmd_status(args: argparse.Namespace) -> int:
-    from .status import build_status
-    from .tasks import TaskManager
-
-    core = _core(args)
-    tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer)
-    status = build_status(core, refresh=args.refresh, interrupted=tasks.interrupted)
+    status = steps.status(_core(args), refresh=args.refresh)
     _emit(args, status.to_json(), status.to_text())
     return EXIT_OK
 
 
 # -- verify ----------------------------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .errors import OUTCOMES
     from .render import verify_text
     from .verify_report import verify_files
 
     if args.repodata and not args.key_mgr:
         raise UsageError("--repodata needs --key-mgr (records are verified against key_mgr's pkg_mgr delegation)")
-    roots = [Path(p) for p in args.root]
-    if not roots:
-        roots = [_core(args).anchor().path]
     now = _parse_time(args.at) if args.at else None
+    roots = [Path(p) for p in args.root] or [_core(args).anchor().path]
     report = verify_files(
         roots,
         key_mgr=Path(args.key_mgr) if args.key_mgr else None,
         repodata=Path(args.repodata) if args.repodata else None,
         now=now,
     )
-    _emit(args, report.to_json(), verify_text(report.to_json()))
-    if report.error is not None:
-        print(f"jupyter conda-trust: {report.error['message']}", file=sys.stderr)
-    kind = report.kind
-    return EXIT_OK if kind is None else OUTCOMES[kind].exit_code
+    doc = report.to_json()
+    if report.kind is not None:
+        # The report is the partial result; the error names the first unusable file, or what failed.
+        error = report.error or {"message": _verify_failure(doc)}
+        details = {k: v for k, v in error.items() if k not in ("kind", "message")}
+        raise PartialResult(TrustError(error["message"], kind=report.kind, **details), doc, verify_text(doc))
+    _emit(args, doc, verify_text(doc))
+    return EXIT_OK
+
+
+def _verify_failure(doc: Mapping[str, Any]) -> str:
+    root, key_mgr = doc.get("root") or {}, doc.get("key_mgr")
+    if not root.get("verified"):
+        return f"the root chain did not verify: {root.get('error')}"
+    if key_mgr is not None and not key_mgr.get("verified"):
+        return f"key_mgr did not verify: {key_mgr.get('error')}"
+    untrusted = sum(1 for v in (doc.get("packages") or {}).values() if v.get("verdict") == "untrusted")
+    return f"{untrusted} record(s) are UNTRUSTED"
+
+
+class PartialResult(Exception):
+    """A command failed after producing part of its result: ``--json`` prints it with the error, text mode
+    prints ``text`` (if any) on stdout; the error's kind decides the exit code."""
+
+    def __init__(self, error: BaseException, partial: Mapping[str, Any], text: str | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.partial = partial
+        self.text = text
 
 
 def _parse_time(value: str) -> dt.datetime:
@@ -99,7 +154,11 @@ def _pubkeys(values: Sequence[str]) -> list[str]:
     """Each value is a 64-hex ed25519 public key or a ``.pub`` file holding one."""
     keys = []
     for value in values:
-        text = value if len(value) == 64 and not os.path.exists(value) else Path(value).read_text().strip()
+        if os.path.exists(value):
+            with _user_file(value, "public key file"):
+                text = _input_file(value, "public key file").read_text().strip()
+        else:
+            text = value
         if len(text) != 64 or any(c not in "0123456789abcdef" for c in text.lower()):
             raise UsageError(f"{value!r} is not a 64-hex public key or a file holding one")
         keys.append(text.lower())
@@ -114,20 +173,30 @@ def _write_doc(path: str, doc: Any) -> None:
     from .cct.canonical import canonical
     from .fsutil import atomic_write
 
-    atomic_write(Path(path), canonical(doc), mode=0o644)
+    with _user_file(path, "output file"):
+        atomic_write(Path(path), canonical(doc), mode=0o644)
 
 
 def _read_doc(path: str) -> Any:
     from .cct.jsonload import loads_strict
 
-    return loads_strict(Path(path).read_bytes(), max_bytes=512 << 20)
+    with _user_file(path):
+        return loads_strict(_input_file(path, "file").read_bytes(), max_bytes=512 << 20)
+
+
+def _private_key(path: str) -> Any:
+    from .cct.signing import read_private_key
+
+    with _user_file(path, "private key"):
+        return read_private_key(_input_file(path, "private key"))
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from .cct.signing import generate_keypair, write_keypair
 
     pair = generate_keypair()
-    private, public = write_keypair(Path(args.dir), args.name, pair)
+    with _user_file(args.dir, "--dir"):
+        private, public = write_keypair(Path(args.dir), args.name, pair)
     _emit(
         args,
         {"public_key": pair.public_hex, "private_key_file": str(private), "public_key_file": str(public)},
@@ -137,16 +206,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_root_create(args: argparse.Namespace) -> int:
-    from .cct.signing import build_root
 
-    doc = build_root(
-        _pubkeys(args.root_key),
-        args.root_threshold,
-        _pubkeys(args.key_mgr_key),
-        args.key_mgr_threshold,
-        version=args.version,
-        expiration=_expiration(args.expires_days),
-    )
+    with _user_file(None, "--root-key/--key-mgr-key"):
+        doc = _build_root(args)
     _write_doc(args.output, doc)
     _emit(
         args, {"output": args.output, "version": args.version}, f"wrote unsigned root v{args.version} to {args.output}"
@@ -154,18 +216,32 @@ def cmd_root_create(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _build_root(args: argparse.Namespace) -> dict[str, Any]:
+    from .cct.signing import build_root
+
+    return build_root(
+        _pubkeys(args.root_key),
+        args.root_threshold,
+        _pubkeys(args.key_mgr_key),
+        args.key_mgr_threshold,
+        version=args.version,
+        expiration=_expiration(args.expires_days),
+    )
+
+
 def cmd_root_rotate(args: argparse.Namespace) -> int:
     from .cct.signing import rotate_root
 
     previous = _read_doc(args.previous)
-    doc = rotate_root(
-        previous,
-        root_pubkeys=_pubkeys(args.root_key) if args.root_key else None,
-        root_threshold=args.root_threshold,
-        key_mgr_pubkeys=_pubkeys(args.key_mgr_key) if args.key_mgr_key else None,
-        key_mgr_threshold=args.key_mgr_threshold,
-        expiration=_expiration(args.expires_days),
-    )
+    with _user_file(args.previous, "root"):
+        doc = rotate_root(
+            previous,
+            root_pubkeys=_pubkeys(args.root_key) if args.root_key else None,
+            root_threshold=args.root_threshold,
+            key_mgr_pubkeys=_pubkeys(args.key_mgr_key) if args.key_mgr_key else None,
+            key_mgr_threshold=args.key_mgr_threshold,
+            expiration=_expiration(args.expires_days),
+        )
     _write_doc(args.output, doc)
     version = doc["signed"]["version"]
     _emit(args, {"output": args.output, "version": version}, f"wrote unsigned root v{version} to {args.output}")
@@ -173,11 +249,11 @@ def cmd_root_rotate(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace, signer: Callable[[dict, Any], dict]) -> int:
-    from .cct.signing import read_private_key
-
     doc = _read_doc(args.file)
-    for key in args.key:
-        doc = signer(doc, read_private_key(Path(key)))
+    keys = [_private_key(key) for key in args.key]
+    with _user_file(args.file):
+        for key in keys:
+            doc = signer(doc, key)
     _write_doc(args.file, doc)
     _emit(args, {"file": args.file, "signatures": len(doc.get("signatures", {}))}, f"signed {args.file}")
     return EXIT_OK
@@ -192,9 +268,10 @@ def cmd_root_sign(args: argparse.Namespace) -> int:
 def cmd_key_mgr_create(args: argparse.Namespace) -> int:
     from .cct.signing import build_key_mgr
 
-    doc = build_key_mgr(
-        _pubkeys(args.pkg_mgr_key), args.threshold, version=args.version, expiration=_expiration(args.expires_days)
-    )
+    with _user_file(None, "--pkg-mgr-key"):
+        doc = build_key_mgr(
+            _pubkeys(args.pkg_mgr_key), args.threshold, version=args.version, expiration=_expiration(args.expires_days)
+        )
     _write_doc(args.output, doc)
     _emit(args, {"output": args.output, "version": args.version}, f"wrote unsigned key_mgr to {args.output}")
     return EXIT_OK
@@ -207,10 +284,12 @@ def cmd_key_mgr_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_sign_repodata(args: argparse.Namespace) -> int:
-    from .cct.signing import read_private_key, sign_repodata
+    from .cct.signing import sign_repodata
 
     doc = _read_doc(args.repodata)
-    doc = sign_repodata(doc, read_private_key(Path(args.key)))
+    key = _private_key(args.key)
+    with _user_file(args.repodata, "repodata"):
+        doc = sign_repodata(doc, key)
     _write_doc(args.repodata, doc)
     count = len(doc.get("signatures", {}))
     _emit(args, {"file": args.repodata, "signed": count}, f"signed {count} records in {args.repodata}")
@@ -218,13 +297,6 @@ def cmd_sign_repodata(args: argparse.Namespace) -> int:
 
 
 # -- token and verification settings --------------------------------------------------------------
-def _location(args: argparse.Namespace, core: Core) -> CondarcLocation:
-    from .conda.condarc import CondarcLocation
-
-    scope = "file" if args.file else ("system" if args.system else ("env" if args.env else "user"))
-    return CondarcLocation.resolve(
-        scope, args.file, environ=core.environ, sys_prefix=core.conda.root_prefix, active_prefix=core.active_prefix
-    )
 
 
 def _read_token(args: argparse.Namespace) -> str:
@@ -238,13 +310,10 @@ def _read_token(args: argparse.Namespace) -> str:
 
 
 def _settings_result(args: argparse.Namespace, result: Any) -> int:
+    from .render import settings_text
+
     data = result.to_json()
-    token = data["token"]
-    text = [*data.get("messages", [])]
-    text.append(f"token: {token['masked']} ({token['location']})" if token.get("present") else "token: not set")
-    ver = data["verification"]
-    text.append(f"signature verification: {'ON' if ver.get('enabled') else 'OFF'} (in {data.get('condarc')})")
-    _emit(args, data, "\n".join(text))
+    _emit(args, data, settings_text(data))
     return EXIT_OK
 
 
@@ -253,7 +322,7 @@ def cmd_token_set(args: argparse.Namespace) -> int:
     token = _read_token(args)
     result = core.settings().set_token(
         token,
-        location=_location(args, core),
+        location=steps.condarc_location(core, args),
         validate=not args.no_validate,
         enable_signature_verification=args.enable_signature_verification,
     )
@@ -262,70 +331,68 @@ def cmd_token_set(args: argparse.Namespace) -> int:
 
 def cmd_token_remove(args: argparse.Namespace) -> int:
     core = _core(args)
-    return _settings_result(args, core.settings().remove_token(location=_location(args, core)))
+    return _settings_result(args, core.settings().remove_token(location=steps.condarc_location(core, args)))
 
 
 def cmd_verification(args: argparse.Namespace) -> int:
-    core = _core(args)
-    result = core.settings().set_verification(
-        args.state == "on", location=_location(args, core), metadata_url=args.metadata_url
-    )
-    return _settings_result(args, result)
+    return _settings_result(args, steps.set_verification(_core(args), args))
 
 
 # -- plans and installs ----------------------------------------------------------------------------
-def _plan(args: argparse.Namespace) -> tuple[Core, Plan]:
-    core = _core(args)
-    prefix = core.target_prefix(args.prefix or os.environ.get("CONDA_PREFIX") or sys.prefix)
-    return core, core.planner().plan(args.specs, prefix)
-
-
 def cmd_plan(args: argparse.Namespace) -> int:
+    from .plans.decision import install_refusal
     from .render import plan_text
 
-    _, plan = _plan(args)
+    plan = steps.plan(_core(args), args, default_prefix=steps.default_prefix())
     data = plan.to_json()
+    refusal = install_refusal(plan, confirm_unsigned=True)
+    if refusal is not None:
+        raise PartialResult(refusal, data, plan_text(data))
     _emit(args, data, plan_text(data))
-    return EXIT_FAILED if plan.blocked else EXIT_OK
+    return EXIT_OK
 
 
 def cmd_install(args: argparse.Namespace) -> int:
+    from .plans.claim import InstallCancelled
     from .render import plan_text
 
-    core, plan = _plan(args)
+    core = _core(args)
+    plan = steps.plan(core, args, default_prefix=steps.default_prefix())
     data = plan.to_json()
-    if plan.blocked:
-        _emit(args, {**data, "installed": False}, plan_text(data) + "\nNothing was installed.")
-        return EXIT_FAILED
-    confirm_unsigned = args.confirm_unsigned
-    if not args.yes:
-        if not (sys.stdin and sys.stdin.isatty()):
-            raise UsageError("refusing to install without confirmation: pass --yes (and --confirm-unsigned if needed)")
-        print(plan_text(data), file=sys.stderr)
-        if input("Install this plan? [y/N] ").strip().lower() not in ("y", "yes"):
-            _emit(args, {**data, "installed": False}, "Nothing was installed.")
-            return EXIT_FAILED
-        if plan.needs_confirmation and not confirm_unsigned:
-            confirm_unsigned = input("It links UNSIGNED packages. Install them anyway? [y/N] ").strip().lower() in (
-                "y",
-                "yes",
-            )
-    if plan.needs_confirmation and not confirm_unsigned:
-        _emit(
-            args,
-            {**data, "installed": False},
-            plan_text(data) + "\nNot installed: the plan links unsigned packages (pass --confirm-unsigned).",
+    text = plan_text(data)
+    try:
+        confirm_unsigned = args.confirm_unsigned
+        if not args.yes and not plan.blocked:
+            if not (sys.stdin and sys.stdin.isatty()):
+                raise UsageError(
+                    "refusing to install without confirmation: pass --yes (and --confirm-unsigned if needed)"
+                )
+            print(text, file=sys.stderr)
+            if not _yes("Install this plan? [y/N] "):
+                raise InstallCancelled("not confirmed; nothing was installed")
+            if plan.needs_confirmation and not confirm_unsigned:
+                confirm_unsigned = _yes("It links UNSIGNED packages. Install them anyway? [y/N] ")
+
+        def progress(p: Any) -> None:
+            if not args.json:
+                print(f"[{p.phase}] {p.packages_done}/{p.packages_total} packages {p.message}", file=sys.stderr)
+
+        result = steps.install(
+            core,
+            plan,
+            confirm_unsigned=confirm_unsigned,
+            how_to_confirm="pass --confirm-unsigned to install them anyway",
+            progress=progress,
         )
-        return EXIT_FAILED
-
-    def progress(p: Any) -> None:
-        if not args.json:
-            print(f"[{p.phase}] {p.packages_done}/{p.packages_total} packages {p.message}", file=sys.stderr)
-
-    result = core.installer().apply(plan, confirm_unsigned=confirm_unsigned, progress=progress)
+    except TrustError as exc:
+        raise PartialResult(exc, {**data, "installed": False}, text) from None
     out = {**data, "installed": result.installed, "result": result.to_json()}
-    _emit(args, out, plan_text(data) + "\n" + result.message)
-    return EXIT_OK if result.installed else EXIT_FAILED
+    _emit(args, out, text + "\n" + result.message)
+    return EXIT_OK
+
+
+def _yes(prompt: str) -> bool:
+    return input(prompt).strip().lower() in ("y", "yes")
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -333,21 +400,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .render import audit_text
 
     core = _core(args)
-    prefix = core.target_prefix(args.prefix or os.environ.get("CONDA_PREFIX") or sys.prefix)
+    prefix = core.target_prefix(args.prefix or steps.default_prefix())
     report = audit(core.plan_context(), prefix)
-    _emit(args, report.to_json(), audit_text(report.to_json()))
-    return EXIT_FAILED if report.failed else EXIT_OK
+    doc = report.to_json()
+    if report.failed:
+        failed = VerificationFailed(f"the audit of {prefix} found untrusted packages or failed attestations")
+        raise PartialResult(failed, doc, audit_text(doc))
+    _emit(args, doc, audit_text(doc))
+    return EXIT_OK
 
 
 # -- parser ----------------------------------------------------------------------------------------
-def _location_flags(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--user", action="store_true", help="~/.condarc (default)")
-    group.add_argument("--env", action="store_true", help="the active environment's .condarc")
-    group.add_argument("--system", action="store_true", help="the conda installation's .condarc")
-    group.add_argument("--file", metavar="PATH", help="an explicit condarc file")
-
-
 def _new_metadata_flags(p: argparse.ArgumentParser, *, version: bool) -> None:
     if version:
         p.add_argument("--version", type=int, default=1)
@@ -427,26 +490,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = tsub.add_parser("set", parents=[common])
     p.add_argument("--enable-signature-verification", action="store_true")
     p.add_argument("--no-validate", action="store_true", help="store the token without the validation request")
-    _location_flags(p)
+    steps.location_flags(p)
     p.set_defaults(func=cmd_token_set)
     p = tsub.add_parser("remove", parents=[common])
-    _location_flags(p)
+    steps.location_flags(p)
     p.set_defaults(func=cmd_token_remove)
 
     p = sub.add_parser("verification", parents=[common], help="turn conda's signature verification on or off")
-    p.add_argument("state", choices=["on", "off"])
-    p.add_argument("--metadata-url", help="signing_metadata_url_base (default: the token repository's)")
-    _location_flags(p)
+    steps.verification_arguments(p)
     p.set_defaults(func=cmd_verification)
 
-    for name, func, text in (("plan", cmd_plan, "show the signed install plan"), ("install", cmd_install, "install")):
-        p = sub.add_parser(name, parents=[common], help=text)
-        p.add_argument("specs", nargs="+", metavar="SPEC")
-        p.add_argument("--prefix", "-p", help="target environment (name or prefix; default: the active one)")
-        if name == "install":
-            p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-            p.add_argument("--confirm-unsigned", action="store_true", help="accept unsigned packages (policy 'warn')")
-        p.set_defaults(func=func)
+    p = sub.add_parser("plan", parents=[common], help="show the signed install plan (exit 1 when it is blocked)")
+    steps.plan_arguments(p, install=False)
+    p.set_defaults(func=cmd_plan)
+    p = sub.add_parser("install", parents=[common], help="install a plan that verified")
+    steps.plan_arguments(p, install=True)
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_install)
 
     p = sub.add_parser(
         "audit", parents=[common], help="both verdicts (content trust, attestation) for every installed package"
@@ -465,36 +525,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .demo.launch import main as demo_main
 
         return demo_main(argv[1:])
+    # Known before parsing, so that an argument error is one JSON document too.
+    json_mode = "--json" in argv
     try:
         args = build_parser().parse_args(argv)
         code = args.func(args)
-    except UsageError as exc:
-        print(f"jupyter conda-trust: {exc}", file=sys.stderr)
-        code = EXIT_USAGE
     except KeyboardInterrupt:
+        from .plans.claim import InstallCancelled
+
+        _report(InstallCancelled("interrupted"), json_mode=json_mode)
         code = 130
+    except PartialResult as failed:
+        code = _report(failed.error, json_mode=json_mode, partial=failed.partial, text=failed.text)
     except Exception as exc:  # one clear line, never a traceback (and never a secret)
-        code = _report(exc)
+        code = _report(exc, json_mode=json_mode)
     sys.stdout.flush()
     sys.stderr.flush()
     return code
 
 
-def _report(exc: Exception) -> int:
-    from .redact import Redactor
+def _report(
+    exc: BaseException, *, json_mode: bool, partial: Mapping[str, Any] | None = None, text: str | None = None
+) -> int:
+    """The error as one stderr line (and, with ``--json``, as the one document on stdout); its exit code."""
+    from .commands.report import describe, error_document, redactor_for
 
-    token = None
-    try:
-        from .conda.tokens import TokenStore
-
-        token = TokenStore().read()
-    except Exception:  # noqa: S110 - best effort; the pattern redaction below still applies
-        pass
-    message = Redactor([token] if token else [])(str(exc) or type(exc).__name__)
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    failed = names & {"PlanChanged", "InstallRefused", "CCTError", "InstallCancelled"}
-    print(f"jupyter conda-trust: {message}", file=sys.stderr)
-    return EXIT_FAILED if failed else EXIT_USAGE
+    problem = describe(exc, redactor_for())
+    if json_mode:
+        print(json.dumps(error_document(problem, partial), indent=2))
+    elif text:
+        print(text)
+    print(f"jupyter conda-trust: {problem.message}", file=sys.stderr)
+    return problem.outcome.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,6 +30,7 @@ class Kind(str, enum.Enum):
     BUSY = "busy"
     CANCELLED = "cancelled"
     VERIFICATION_FAILED = "verification_failed"
+    UNPROCESSABLE = "unprocessable"
     UNAVAILABLE = "unavailable"
     UPSTREAM = "upstream"
     UPSTREAM_TIMEOUT = "upstream_timeout"
@@ -60,6 +61,7 @@ OUTCOMES: Mapping[Kind, Outcome] = {
     Kind.BUSY: Outcome(409, EXIT_USAGE, "another install into the same environment is running"),
     Kind.CANCELLED: Outcome(409, EXIT_FAILED, "the install was cancelled before anything was linked"),
     Kind.VERIFICATION_FAILED: Outcome(422, EXIT_FAILED, "verification failed or the plan is blocked"),
+    Kind.UNPROCESSABLE: Outcome(422, EXIT_USAGE, "well-formed but cannot be done: token rejected, no solution"),
     Kind.UNAVAILABLE: Outcome(422, EXIT_USAGE, "a configured tool or setting cannot be used here"),
     Kind.UPSTREAM: Outcome(502, EXIT_ERROR, "a channel or token server failed or answered badly"),
     Kind.UPSTREAM_TIMEOUT: Outcome(504, EXIT_ERROR, "a channel or token server did not answer in time"),
@@ -95,6 +97,10 @@ class TrustError(Exception):
 
 class InvalidInput(TrustError):
     kind = Kind.INVALID_INPUT
+
+
+class InvalidValue(InvalidInput, ValueError):
+    """An invalid argument, for callers that still catch ``ValueError``."""
 
 
 class Forbidden(TrustError):

@@ -9,12 +9,16 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import Kind, TrustError
+
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
 
-class UnsafeFileError(OSError):
+class UnsafeFileError(TrustError, OSError):
     """A file we were asked to read or replace is a symlink, not ours, or readable by others."""
+
+    kind = Kind.LOCAL_STATE
 
 
 @contextlib.contextmanager

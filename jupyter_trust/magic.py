@@ -28,14 +28,14 @@ from typing import Any, NoReturn
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.display import display
 
+from .commands import steps
+from .commands.report import describe, redactor_for
 from .core import Core
-from .redact import Redactor
-from .render import plan_html, plan_text
-from .server.config import load_policy
-from .status import build_status
+from .errors import InvalidInput, TrustError
+from .render import plan_html, plan_text, settings_text
 
 
-class MagicUsageError(Exception):
+class MagicUsageError(InvalidInput):
     pass
 
 
@@ -50,14 +50,6 @@ class _Parser(argparse.ArgumentParser):
         raise MagicUsageError(message or self.format_usage())
 
 
-def _location_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--user", action="store_true")
-    g.add_argument("--env", action="store_true")
-    g.add_argument("--system", action="store_true")
-    g.add_argument("--file")
-
-
 def _parser() -> _Parser:
     parser = _Parser(prog="%conda_trust", add_help=False)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -70,19 +62,12 @@ def _parser() -> _Parser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--from-env", metavar="VAR")
     src.add_argument("--from-file", metavar="PATH")
-    _location_flags(p)
+    steps.location_flags(p)
     p = token.add_parser("remove", add_help=False)
-    _location_flags(p)
-    p = sub.add_parser("verification", add_help=False)
-    p.add_argument("state", choices=["on", "off"])
-    p.add_argument("--metadata-url")
-    _location_flags(p)
-    for name in ("plan", "install"):
-        p = sub.add_parser(name, add_help=False)
-        p.add_argument("specs", nargs="+")
-        p.add_argument("--prefix", "-p")
-        if name == "install":
-            p.add_argument("--confirm-unsigned", action="store_true")
+    steps.location_flags(p)
+    steps.verification_arguments(sub.add_parser("verification", add_help=False))
+    steps.plan_arguments(sub.add_parser("plan", add_help=False), install=False)
+    steps.plan_arguments(sub.add_parser("install", add_help=False), install=True)
     p = sub.add_parser("audit", add_help=False)
     p.add_argument("--prefix", "-p")
     return parser
@@ -98,7 +83,7 @@ def _show(text: str, html: str | None = None) -> None:
 @magics_class
 class CondaTrustMagics(Magics):
     def _core(self) -> Core:
-        return Core(policy=load_policy(), kernel_prefix=Path(sys.prefix))
+        return steps.make_core(kernel_prefix=Path(sys.prefix))
 
     @line_magic
     def conda_trust(self, line: str) -> None:
@@ -108,51 +93,32 @@ class CondaTrustMagics(Magics):
             args = _parser().parse_args(shlex.split(line))
             core = self._core()
             getattr(self, f"_do_{args.command}")(core, args)
-        except MagicUsageError as exc:
-            print(f"%conda_trust: {str(exc).strip()}\n{__doc__.split(chr(10) + chr(10))[1]}", file=sys.stderr)
         except Exception as exc:
-            token = None
-            try:
-                token = core.tokens().read() if core else None
-            except Exception:  # noqa: S110 - redaction by pattern still applies
-                pass
-            print(
-                f"%conda_trust: {Redactor([token] if token else [])(str(exc) or type(exc).__name__)}", file=sys.stderr
-            )
+            # The same table as the CLI and REST decide what the error is; the message is redacted.
+            problem = describe(exc, redactor_for(core))
+            usage = f"\n{__doc__.split(chr(10) + chr(10))[1]}" if isinstance(exc, MagicUsageError) else ""
+            print(f"%conda_trust: {problem.message.strip()}{usage}", file=sys.stderr)
 
     # -- commands ------------------------------------------------------------------------------
     def _do_status(self, core: Core, args: argparse.Namespace) -> None:
-        from .tasks import TaskManager
-
-        tasks = TaskManager(core.private_work_dir(), installer_factory=core.installer)
-        status = build_status(core, refresh=args.refresh, interrupted=tasks.interrupted)
+        status = steps.status(core, refresh=args.refresh)
         _show(status.to_text(), status.to_html())
 
-    def _location(self, core: Core, args: argparse.Namespace) -> Any:
-        from .conda.condarc import CondarcLocation
-
-        scope = "file" if args.file else ("system" if args.system else ("env" if args.env else "user"))
-        return CondarcLocation.resolve(
-            scope, args.file, environ=core.environ, sys_prefix=core.conda.root_prefix, active_prefix=core.active_prefix
-        )
-
     def _settings(self, result: Any) -> None:
-        data = result.to_json()
-        lines = [*data.get("messages", [])]
-        tok = data["token"]
-        lines.append(f"token: {tok['masked']} ({tok['location']})" if tok.get("present") else "token: not set")
-        lines.append(f"signature verification: {'ON' if data['verification'].get('enabled') else 'OFF'}")
-        _show("\n".join(lines))
+        _show(settings_text(result.to_json()))
 
     def _do_token(self, core: Core, args: argparse.Namespace) -> None:
-        location = self._location(core, args)
+        location = steps.condarc_location(core, args)
         if args.action == "remove":
             self._settings(core.settings().remove_token(location=location))
             return
         if args.from_env:
             token = os.environ.get(args.from_env, "")
         elif args.from_file:
-            token = Path(args.from_file).expanduser().read_text().strip()
+            try:
+                token = Path(args.from_file).expanduser().read_text().strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise MagicUsageError(f"--from-file {args.from_file} cannot be read: {type(exc).__name__}") from None
         else:
             token = getpass.getpass("Anaconda token (input hidden): ")
         if not token.strip():
@@ -166,14 +132,10 @@ class CondaTrustMagics(Magics):
         self._settings(result)
 
     def _do_verification(self, core: Core, args: argparse.Namespace) -> None:
-        result = core.settings().set_verification(
-            args.state == "on", location=self._location(core, args), metadata_url=args.metadata_url
-        )
-        self._settings(result)
+        self._settings(steps.set_verification(core, args))
 
     def _plan(self, core: Core, args: argparse.Namespace) -> Any:
-        prefix = core.target_prefix(args.prefix or sys.prefix)
-        plan = core.planner().plan(args.specs, prefix)
+        plan = steps.plan(core, args, default_prefix=sys.prefix)
         data = plan.to_json()
         _show(plan_text(data), plan_html(data))
         return plan
@@ -190,20 +152,20 @@ class CondaTrustMagics(Magics):
 
     def _do_install(self, core: Core, args: argparse.Namespace) -> None:
         plan = self._plan(core, args)
-        if plan.blocked:
-            print("Refused: the plan is blocked; nothing was installed.", file=sys.stderr)
-            return
-        if plan.needs_confirmation and not args.confirm_unsigned:
-            print(
-                "Not installed: the plan links unsigned packages. Re-run with --confirm-unsigned to accept them.",
-                file=sys.stderr,
-            )
-            return
 
         def progress(p: Any) -> None:
             print(f"[{p.phase}] {p.packages_done}/{p.packages_total} packages {p.message}")
 
-        result = core.installer().apply(plan, confirm_unsigned=args.confirm_unsigned, progress=progress)
+        try:
+            result = steps.install(
+                core,
+                plan,
+                confirm_unsigned=args.confirm_unsigned,
+                how_to_confirm="re-run with --confirm-unsigned to accept them",
+                progress=progress,
+            )
+        except TrustError as exc:
+            raise TrustError(f"Not installed: {exc}", kind=exc.kind, **exc.details) from None
         print(result.message)
         if result.installed:
             print("Note: you may need to restart the kernel to use updated packages.")

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from .attest.config import AttestationPolicyError, check_attestations, check_trusted_publishers
 from .cct.jsonload import loads_strict
+from .errors import Kind, TrustError
 
 ExpiryPolicy = Literal["warn", "block"]
 UnsignedPolicy = Literal["allow", "warn", "block"]
@@ -43,12 +44,16 @@ _ORDER: dict[str, tuple[Any, ...]] = {
 }
 
 
-class PolicyError(ValueError):
-    """The policy file or a configured value is malformed."""
+class PolicyError(TrustError, ValueError):
+    """The policy file or a configured value is malformed (the administrator's to fix, not the user's)."""
+
+    kind = Kind.UNAVAILABLE
 
 
-class PolicyLocked(PermissionError):
+class PolicyLocked(TrustError, PermissionError):
     """A user tried to change something the administrator locked."""
+
+    kind = Kind.LOCKED
 
     def __init__(self, name: str, source: str) -> None:
         super().__init__(f"'{name}' is locked by your administrator ({source}) and cannot be changed here")
@@ -60,7 +65,7 @@ class AdminTokenLocked(PolicyLocked):
     """A user tried to store or remove a token while the administrator supplies one."""
 
     def __init__(self, name: str, location: str, source: str) -> None:
-        PermissionError.__init__(
+        TrustError.__init__(
             self,
             f"the Anaconda token is supplied by your administrator ({location}, policy '{name}' in {source}); "
             "it cannot be replaced or removed here",

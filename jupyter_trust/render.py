@@ -109,6 +109,16 @@ def verify_text(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def settings_text(result: Mapping[str, Any]) -> str:
+    """A token/verification settings change (``SettingsResult.to_json()``), as the CLI and the magic print it."""
+    lines = [*result.get("messages", [])]
+    token = result.get("token") or {}
+    lines.append(f"token: {token['masked']} ({token['location']})" if token.get("present") else "token: not set")
+    enabled = (result.get("verification") or {}).get("enabled")
+    lines.append(f"signature verification: {'ON' if enabled else 'OFF'} (in {result.get('condarc')})")
+    return "\n".join(lines)
+
+
 def audit_text(report: Mapping[str, Any]) -> str:
     rows = [("name", "version", "build", "channel", "verdict", "publisher", "reason")]
     for p in report.get("packages", []):

@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from .conda.condarc import CondaConfig, CondarcLocation, edit_condarc
 from .conda.defaults import TOKEN_CHANNELS
 from .conda.tokens import TokenInfo, TokenStore, check_token_syntax, repo_url, validate_token
+from .errors import InvalidValue
 from .fetch import Fetcher
 from .policy import AdminTokenLocked, Policy, PolicyLocked
 
@@ -210,13 +211,13 @@ def check_metadata_url(url: str) -> str:
     from urllib.parse import urlsplit
 
     if not isinstance(url, str):
-        raise ValueError("the signing metadata URL must be a string")
+        raise InvalidValue("the signing metadata URL must be a string")
     url = url.strip().rstrip("/")
     parts = urlsplit(url) if url and not any(c.isspace() or ord(c) < 32 for c in url) else None
     if parts is None or parts.scheme.lower() not in ("http", "https", "file"):
-        raise ValueError("the signing metadata URL must be an http(s):// or file:// URL")
+        raise InvalidValue("the signing metadata URL must be an http(s):// or file:// URL")
     if parts.scheme.lower() != "file" and not parts.hostname:
-        raise ValueError("the signing metadata URL needs a host")
+        raise InvalidValue("the signing metadata URL needs a host")
     if parts.username or parts.password or parts.query or parts.fragment or "/t/" in parts.path + "/":
-        raise ValueError("the signing metadata URL may not carry credentials, a token, a query or a fragment")
+        raise InvalidValue("the signing metadata URL may not carry credentials, a token, a query or a fragment")
     return url

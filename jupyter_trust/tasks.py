@@ -1,10 +1,10 @@
 """Background install tasks: progress, cancel, one install per environment, a journal for crashes.
 
-A task applies a verified plan with :class:`~jupyter_trust.plans.install.Installer`. While it runs it
-holds an exclusive lock on ``<work_dir>/locks/<sha256(prefix)>.lock`` (fcntl; released by the OS if the
-process dies), so two servers sharing a home directory (JupyterHub named servers) never install into
-the same environment at once. Every state change is journalled to ``<work_dir>/tasks/<id>.json``; a
-task found ``running`` in the journal whose process is gone is reported as ``interrupted``.
+A task applies a verified plan with :class:`~jupyter_trust.plans.install.Installer`. From the request
+until it ends it holds the environment's :class:`~jupyter_trust.plans.claim.InstallClaim` (the lock two
+servers sharing a home directory — JupyterHub named servers — and the command line all respect, and the
+journal record ``<work_dir>/tasks/<id>.json``); a task found ``running`` in the journal whose process is
+gone is reported as ``interrupted``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import filelock
-
 from . import journal
+from .errors import NotFoundError
 from .fsutil import ensure_private_dir
-from .plans.install import InstallCancelled, Installer, InstallResult, PrefixBusy, Progress, acquire, prefix_lock
+from .plans.claim import InstallCancelled, InstallClaim, PrefixBusy
+from .plans.install import Installer, InstallResult, Progress
 from .plans.model import Plan
 from .redact import Redactor
 
@@ -79,10 +79,9 @@ class TaskManager:
         self._journal_dir = ensure_private_dir(self.work_dir / "tasks")
 
     # -- journal -------------------------------------------------------------------------------
-    def _journal(self, task: Task) -> None:
-        task.updated_at = journal.now()
-        record = {**task.to_json(), "pid": task.pid, "owner": task.owner, "needs_repair": task.needs_repair}
-        journal.write(self._journal_dir / f"{task.id}.json", record)
+    def _journal(self, task: Task, claim: InstallClaim) -> None:
+        claim.write(**task.to_json(), pid=task.pid, owner=task.owner, needs_repair=task.needs_repair)
+        task.updated_at = claim.record["updated_at"]
 
     def interrupted(self) -> list[dict[str, Any]]:
         """Journalled installs (tasks here, or command-line installs) that may have left an environment half
@@ -92,7 +91,7 @@ class TaskManager:
     # -- tasks ---------------------------------------------------------------------------------
     def get(self, task_id: str) -> Task:
         if not valid_task_id(task_id) or task_id not in self._tasks:
-            raise KeyError(task_id)
+            raise NotFoundError(f"no task {task_id}" if valid_task_id(task_id) else "no such task")
         return self._tasks[task_id]
 
     def list(self, owner: str | None = None) -> list[Task]:
@@ -103,34 +102,35 @@ class TaskManager:
         for other in self._tasks.values():
             if not other.done and os.path.realpath(other.prefix) == os.path.realpath(plan.prefix):
                 raise PrefixBusy(f"an install into {plan.prefix} is already running (task {other.id})")
-        lock = prefix_lock(self.work_dir, plan.prefix)
-        acquire(lock, plan.prefix)
         task = Task(id=secrets.token_hex(_TASK_ID_LEN), plan_id=plan.id, prefix=plan.prefix, owner=owner)
+        claim = InstallClaim(
+            self.work_dir,
+            {**task.to_json(), "pid": task.pid, "owner": owner},
+            redact=self._redact,
+            live_ids=lambda: self._tasks,
+        ).open()
         self._tasks[task.id] = task
         self._cancel[task.id] = False
-        self._journal(task)
-        self._running[task.id] = asyncio.ensure_future(self._run(task, plan, confirm_unsigned, lock))
+        self._running[task.id] = asyncio.ensure_future(self._run(task, plan, confirm_unsigned, claim))
         return task
 
-    async def _run(self, task: Task, plan: Plan, confirm_unsigned: bool, lock: filelock.BaseFileLock) -> None:
+    async def _run(self, task: Task, plan: Plan, confirm_unsigned: bool, claim: InstallClaim) -> None:
         def progress(p: Progress) -> None:
             task.progress = p
             task.updated_at = journal.now()
 
         try:
             task.state = "running"
-            self._journal(task)
+            self._journal(task, claim)
             installer = self._installer_factory()
             task.result = await installer.apply_async(
                 plan,
                 confirm_unsigned=confirm_unsigned,
                 progress=progress,
                 cancelled=lambda: self._cancel.get(task.id, False),
-                lock=lock,
+                lock=claim.lock,
             )
             task.state = "succeeded" if task.result.installed else "failed"
-            if task.result.installed:
-                journal.resolve(self._journal_dir, task.prefix, live_ids=self._tasks)
             if not task.result.installed:
                 task.error = task.result.message
         except (InstallCancelled, asyncio.CancelledError):
@@ -141,8 +141,9 @@ class TaskManager:
             task.error = self._redact(str(exc)) or type(exc).__name__
             task.needs_repair = task.progress.phase == "linking"
         finally:
-            lock.release()
-            self._journal(task)
+            with claim:
+                claim.finish(task.state, task.error, {**task.to_json(), "needs_repair": task.needs_repair})
+                task.updated_at = claim.record["updated_at"]
             self._running.pop(task.id, None)
 
     def cancel(self, task_id: str) -> Task:

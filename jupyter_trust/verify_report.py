@@ -9,6 +9,7 @@ the kind of the error-contract table: ``invalid_input`` when it cannot be read o
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,10 @@ class VerifyReport:
 
 def _read(path: Path, max_bytes: int) -> bytes:
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # checked before reading: a directory fails, a FIFO would block
+            raise Unusable(f"{path} is not a regular file")
+        size = st.st_size
         if size > max_bytes:
             raise Unusable(f"{path} is {size} bytes, more than the {max_bytes}-byte limit")
         return path.read_bytes()

@@ -9,9 +9,9 @@ import pytest
 
 from jupyter_trust.attest.config import mode_for, publishers_for, v0_sigs_enabled
 from jupyter_trust.attest.sigroot import ROOT_ENV, SHIPPED_ROOT, sigstore_root
+from jupyter_trust.commands.config import load_policy
 from jupyter_trust.policy import Policy, PolicyError
 from jupyter_trust.server.app import JupyterTrustApp
-from jupyter_trust.server.config import load_policy
 
 GH = "https://token.actions.githubusercontent.com"
 PUBLISHERS = {"conda-forge-like": [{"issuer": GH, "repository": "https://github.com/org/repo"}]}

@@ -421,13 +421,14 @@ async def test_rest_plans_with_conda_and_reports_its_errors(conda_server, jp_fet
     assert "hub-secret-3" not in json.dumps(conda_server.standin.calls()[-1]["env"])
 
 
-async def test_rest_engine_conda_without_conda_is_400(conda_server, jp_serverapp, jp_fetch, monkeypatch):
+async def test_rest_engine_conda_without_conda_is_422_unavailable(conda_server, jp_serverapp, jp_fetch, monkeypatch):
     del conda_server.environ["CONDA_EXE"]
     conda_server.environ["PATH"] = "/nonexistent"
     monkeypatch.setenv("PATH", "/nonexistent")
     jp_serverapp.web_app.settings["jupyter_trust_core"].__dict__.pop("conda", None)
     code, error = await _post_plan(jp_fetch, conda_server.prefix())
-    assert code == 400 and "no conda executable was found" in json.dumps(error)
+    # A setting that cannot be used here, not a malformed request.
+    assert code == 422 and error["kind"] == "unavailable" and "no conda executable was found" in error["message"]
 
 
 def test_answer_parsing_without_actions_and_with_huge_output():

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from jupyter_trust.commands.config import load_jupyter_section, load_policy
 from jupyter_trust.policy import PolicyError
-from jupyter_trust.server.config import load_jupyter_section, load_policy
 
 
 @pytest.fixture

@@ -63,8 +63,8 @@ def test_launcher_setup_trusts_the_demo_root(tmp_path):
 
 
 def test_launcher_opens_the_tour_with_the_policy_where_kernels_read_it(tmp_path):
+    from jupyter_trust.commands.config import load_jupyter_section
     from jupyter_trust.demo.launch import _notebook_args
-    from jupyter_trust.server.config import load_jupyter_section
 
     built = build_demo(tmp_path / "c")
     with ChannelServer(built.root_dir) as server:
@@ -76,7 +76,7 @@ def test_launcher_opens_the_tour_with_the_policy_where_kernels_read_it(tmp_path)
         f"--ServerApp.root_dir={setup.notebooks}" in args and "--LabApp.default_url=/lab/tree/trust-tour.ipynb" in args
     )
     assert _notebook_args(setup, ["--ServerApp.root_dir=/mine"]) == []  # the user's own folder wins
-    # What a kernel of the demo reads (server/config.py): the same policy the server got.
+    # What a kernel of the demo reads (commands/config.py): the same policy the server got.
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_CONFIG_PATH", setup.environ["JUPYTER_CONFIG_PATH"])
         assert load_jupyter_section()["allowed_prefix_roots"] == [str(setup.envs)]
@@ -129,7 +129,7 @@ def test_trust_tour_notebook_runs_as_written_in_the_demo(tmp_path, isolated_home
     tampered = code["%conda_trust plan tampered-tool --prefix demo-env"]
     assert "UNTRUSTED" in tampered and "BLOCKED" in tampered, tampered
     refused = code["%conda_trust install tampered-tool --prefix demo-env"]
-    assert "Refused: the plan is blocked; nothing was installed." in refused, refused
+    assert "%conda_trust: Not installed: the plan is blocked: tampered-tool" in refused, refused
     unsigned = code["%conda_trust plan unsigned-extra --prefix demo-env"]
     assert "UNSIGNED" in unsigned and "CONFIRMATION NEEDED" in unsigned, unsigned
     attested = code["%conda_trust plan attested-tool --prefix demo-env"]

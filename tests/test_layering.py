@@ -8,7 +8,7 @@ import sys
 
 import jupyter_trust
 
-ADAPTERS = ("jupyter_trust.server", "jupyter_trust.magic", "jupyter_trust.cli")
+ADAPTERS = ("jupyter_trust.server", "jupyter_trust.commands", "jupyter_trust.magic", "jupyter_trust.cli")
 JUPYTER = ("jupyter_server", "jupyter_core", "jupyterlab", "traitlets", "IPython", "ipykernel", "tornado", "notebook")
 
 

@@ -68,7 +68,8 @@ async def test_blocked_plan_cannot_be_installed(trust_server, jp_fetch):
     )
     assert plan["blocked"] and "UNTRUSTED" in plan["reasons"][0]
     error, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"]}, expect=422)
-    assert "blocked" in error["message"]
+    assert "blocked" in error["message"] and error["kind"] == "verification_failed"
+    assert error["reasons"] == plan["reasons"]
 
 
 async def test_unsigned_needs_confirmation(trust_server, jp_fetch):
@@ -77,7 +78,7 @@ async def test_unsigned_needs_confirmation(trust_server, jp_fetch):
     )
     assert plan["needs_confirmation"] and not plan["blocked"]
     error, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"]}, expect=422)
-    assert "unsigned" in error["message"]
+    assert "unsigned" in error["message"] and '"confirm_unsigned": true' in error["message"]
     task, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"], "confirm_unsigned": True}, expect=202)
     assert (await wait_task(jp_fetch, task["id"]))["state"] == "succeeded"
 
@@ -90,7 +91,7 @@ async def test_changed_repodata_is_409(trust_server, jp_fetch):
         {**trust_server.repodata(), "repodata_version": 1, "info": {"subdir": "noarch", "y": 2}}
     )
     error, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"]}, expect=409)
-    assert "changed" in error["message"]
+    assert "changed" in error["message"] and error["kind"] == "conflict"
 
 
 async def test_second_install_into_a_busy_prefix_is_409(trust_server, jp_serverapp, jp_fetch):
@@ -100,7 +101,7 @@ async def test_second_install_into_a_busy_prefix_is_409(trust_server, jp_servera
     # Another process (a named server sharing this home) holds the environment's install lock.
     with prefix_lock(tasks.work_dir, str(prefix)):
         error, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"]}, expect=409)
-    assert "already running" in error["message"]
+    assert "already running" in error["message"] and error["kind"] == "busy"
     task, _ = await call(jp_fetch, "POST", "tasks", body={"plan_id": plan["id"]}, expect=202)
     assert (await wait_task(jp_fetch, task["id"]))["state"] == "succeeded"
 

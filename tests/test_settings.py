@@ -306,7 +306,7 @@ def test_sentinel_token_never_leaks(validation_server, isolated_home, tmp_path, 
     validation_server.server.stop()
     with pytest.raises(TokenValidationError) as info:
         svc.set_token(GOOD_TOKEN, location=location)
-    assert info.value.kind == "unreachable"
+    assert info.value.failure == "unreachable"
     seen += [str(info.value), repr(info.value)]
     # a child process started the way the core starts them: neither argv nor environment hold it
     monkeypatch.setenv("ANACONDA_TOKEN", GOOD_TOKEN)

@@ -93,7 +93,7 @@ def test_rejected_token_writes_nothing(validation_server, isolated_home, caplog)
     caplog.set_level(logging.DEBUG)
     with pytest.raises(TokenValidationError) as info:
         service().set_token("tok-WRONG-0000000000", location=user())
-    assert info.value.kind == "rejected" and "could not be validated" in str(info.value)
+    assert info.value.failure == "rejected" and "could not be validated" in str(info.value)
     assert "tok-WRONG-0000000000" not in str(info.value) + caplog.text
     assert not token_path(validation_server.repo_url).exists() and not (isolated_home / ".condarc").exists()
 
@@ -102,7 +102,7 @@ def test_unreachable_repository_is_distinct_and_writes_nothing(validation_server
     validation_server.server.stop()
     with pytest.raises(TokenValidationError) as info:
         service().set_token(GOOD_TOKEN, location=user())
-    assert info.value.kind == "unreachable" and "could not be reached" in str(info.value)
+    assert info.value.failure == "unreachable" and "could not be reached" in str(info.value)
     assert_private(str(info.value))
     assert not token_path(validation_server.repo_url).exists()
 
@@ -233,7 +233,7 @@ def test_slow_repository_is_reported_unreachable(validation_server):
     svc = SettingsService(policy=Policy(), fetcher_factory=lambda: Fetcher(timeout=0.5))
     with pytest.raises(TokenValidationError) as info:
         svc.set_token(GOOD_TOKEN, location=user())
-    assert info.value.kind == "unreachable"
+    assert info.value.failure == "unreachable"
     assert not token_path(validation_server.repo_url).exists()
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
 
+from ..errors import InvalidValue
 from ..fetch import CONNECT_TIMEOUT, READ_TIMEOUT, Fetcher
 from ..fsutil import atomic_write, file_lock, writing
 from .defaults import DEFAULT_CHANNEL_ALIAS, DEFAULT_CHANNELS
@@ -52,7 +53,7 @@ _MAX_CONDARC_BYTES = 1 << 20
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*")
 
 
-class CondarcError(ValueError):
+class CondarcError(InvalidValue):
     """A condarc file cannot be parsed or written."""
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..cct.jsonload import PREFIX_RECORD_MAX_BYTES, PREFIX_RECORD_MAX_DEPTH, loads_strict
+from ..errors import InvalidValue
 
 _HISTORY_CMD = re.compile(r"^#\s*cmd:\s*(\S+)")
 _HISTORY_MAX_BYTES = 4 << 20
@@ -150,7 +151,7 @@ def _children(directory: Path) -> list[Path]:
     return [child for child in entries if _inside(os.path.realpath(child), real) and os.path.realpath(child) != real]
 
 
-class PrefixNotAllowed(ValueError):
+class PrefixNotAllowed(InvalidValue):
     """The requested install target is outside what the policy allows installing into."""
 
 

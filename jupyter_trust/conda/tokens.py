@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..childenv import declare_secret_variable
+from ..errors import InvalidValue, Kind, TrustError
 from ..fetch import Fetcher, FetchError
 from ..fsutil import UnsafeFileError, atomic_write, read_private, writing
 from ..policy import Policy
@@ -60,7 +61,7 @@ def token_path(url: str, environ: Mapping[str, str] | None = None) -> Path:
 def check_token_syntax(token: str) -> str:
     token = token.strip()
     if not _TOKEN_CHARS.fullmatch(token):
-        raise ValueError(
+        raise InvalidValue(
             "that does not look like an access token (letters, digits and - . _ ~ + = : only, 4 to 4096 characters)"
         )
     return token
@@ -112,10 +113,12 @@ class TokenInfo:
         }
 
 
-class TokenValidationError(Exception):
-    def __init__(self, message: str, kind: Literal["rejected", "unreachable"]) -> None:
-        super().__init__(message)
-        self.kind = kind
+class TokenValidationError(TrustError):
+    """The validation request failed: the repository ``rejected`` the token, or was ``unreachable``."""
+
+    def __init__(self, message: str, failure: Literal["rejected", "unreachable"]) -> None:
+        super().__init__(message, kind=Kind.UPSTREAM if failure == "unreachable" else Kind.UNPROCESSABLE)
+        self.failure = failure
 
 
 class TokenStore:
@@ -225,8 +228,10 @@ class TokenStore:
         return False
 
 
-class UnsafeTokenLocation(ValueError):
+class UnsafeTokenLocation(TrustError, ValueError):
     """The token directory could be read or changed by someone else: nothing is written."""
+
+    kind = Kind.LOCAL_STATE
 
 
 def _admin_token(

@@ -7,7 +7,7 @@ that notebook with ``CONDARC``, ``JUPYTER_TRUST_ROOT`` and ``JUPYTER_CONFIG_PATH
 
 The policy goes into a config directory on ``JUPYTER_CONFIG_PATH`` (not a ``--config`` file) because kernels
 inherit the server's environment: the ``%conda_trust`` magic then reads the same ``JupyterTrustApp`` policy
-(``server/config.py`` searches the same path), so the tour's cells may install into the demo environment.
+(``commands/config.py`` searches the same path), so the tour's cells may install into the demo environment.
 Nothing outside the demo directory is changed, and the user's own config directory is still read.
 """
 

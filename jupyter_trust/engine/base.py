@@ -15,13 +15,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import Kind, TrustError
 
-class EngineError(RuntimeError):
+
+class EngineError(TrustError, RuntimeError):
     """The solver or installer failed; the message is safe to show (callers redact secrets before raising)."""
+
+    kind = Kind.UNPROCESSABLE
 
 
 class InvalidSpec(EngineError):
     """The solver could not parse a package spec (a bad request, not an engine failure)."""
+
+    kind = Kind.INVALID_INPUT
 
 
 @dataclass(frozen=True)

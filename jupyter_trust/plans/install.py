@@ -9,8 +9,6 @@ are linked — no re-solve.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,12 +17,14 @@ from typing import Any, Literal
 
 import filelock
 
-from .. import journal
 from ..engine import rattler_engine as engine
+from ..errors import Kind, TrustError
 from ..fsutil import ensure_private_dir
 from .attestations import recheck_sidecars
+from .claim import InstallCancelled, InstallClaim, PrefixBusy, acquire, held_descriptors, prefix_lock
+from .decision import InstallRefused, check_installable
 from .model import Plan, PlannedPackage, RepodataDigest
-from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, ShardChanged, verdicts_for
+from .service import ArtifactMismatch, CapturedRepodata, ChannelReader, PlanContext, ShardChanged, judged
 
 Phase = Literal["checking", "downloading", "verifying", "linking", "done"]
 
@@ -49,41 +49,24 @@ class Progress:
         }
 
 
-class PlanChanged(Exception):
-    """What the plan was verified from changed since (HTTP 409): plan again."""
+class PlanChanged(TrustError):
+    """What the plan was verified from changed since: plan again."""
+
+    kind = Kind.CONFLICT
 
 
-class InstallRefused(Exception):
-    """The plan may not be installed (blocked, unconfirmed unsigned packages, artifact mismatch)."""
-
-
-class InstallCancelled(Exception):
-    """Cancelled before anything was linked."""
-
-
-class PrefixBusy(RuntimeError):
-    """Another install into the same environment is running (in this or another process)."""
-
-
-def prefix_lock(work_dir: Path, prefix: str) -> filelock.BaseFileLock:
-    """The environment's install lock (fcntl: shared by every process of this user, freed if one dies)."""
-    locks = ensure_private_dir(Path(work_dir) / "locks")
-    name = hashlib.sha256(os.path.realpath(prefix).encode()).hexdigest()[:32] + ".lock"
-    return filelock.FileLock(str(locks / name), timeout=0)
-
-
-def held_descriptors(lock: filelock.BaseFileLock | None) -> tuple[int, ...]:
-    """The descriptor of a held environment lock, for the linker to inherit: an fcntl lock belongs to the open
-    file, so it stays taken while the linker lives even if the process that took it was killed."""
-    fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
-    return (fd,) if isinstance(fd, int) and lock is not None and lock.is_locked else ()
-
-
-def acquire(lock: filelock.BaseFileLock, prefix: str) -> None:
-    try:
-        lock.acquire()
-    except filelock.Timeout as exc:
-        raise PrefixBusy(f"an install into {prefix} is already running") from exc
+__all__ = [
+    "InstallCancelled",
+    "InstallRefused",
+    "Installer",
+    "InstallResult",
+    "PlanChanged",
+    "PrefixBusy",
+    "Progress",
+    "acquire",
+    "held_descriptors",
+    "prefix_lock",
+]
 
 
 @dataclass(frozen=True)
@@ -117,9 +100,9 @@ class Installer:
         self.ctx = ctx
 
     def recheck(self, plan: Plan) -> tuple[list[CapturedRepodata], list[PlannedPackage]]:
-        """Refuse a plan that may not run, or whose repodata, trust chain or verdicts changed since."""
-        if plan.blocked:
-            raise InstallRefused("the plan is blocked: " + "; ".join(plan.reasons))
+        """Refuse a plan that may not run, or whose repodata, trust chain or verdicts changed since.
+        (Confirming unsigned packages is the caller's part of :func:`~.decision.check_installable`.)"""
+        check_installable(plan, confirm_unsigned=True)
         reader = ChannelReader(self.ctx)
         captured: list[CapturedRepodata] = []
         groups: dict[tuple[str, str], list[RepodataDigest]] = {}
@@ -138,7 +121,7 @@ class Installer:
         wanted: dict[tuple[str, str], list[str]] = {}
         for p in linking:
             wanted.setdefault((p.channel, p.subdir), []).append(p.filename)
-        fresh_verdicts = verdicts_for(captured, state, wanted, self.ctx.policy.expiry)
+        fresh_verdicts = judged(captured, state, wanted, self.ctx.policy.expiry)
         for p in linking:
             now = fresh_verdicts.get((p.channel, p.subdir, p.filename))
             if now is None or now.verdict != p.verdict:
@@ -153,8 +136,7 @@ class Installer:
     def _prepare(
         self, plan: Plan, confirm_unsigned: bool, report: Callable[[Progress], None], cancelled: Callable[[], bool]
     ) -> _Prepared:
-        if plan.needs_confirmation and not confirm_unsigned:
-            raise InstallRefused("the plan links unsigned packages; confirm to install them anyway")
+        check_installable(plan, confirm_unsigned=confirm_unsigned)
         total_bytes = sum(p.size for p in plan.packages if p.links)
         report(Progress("checking", 0, 0, 0, total_bytes, "re-checking repodata and signatures"))
         captured, linking = self.recheck(plan)
@@ -220,53 +202,26 @@ class Installer:
     ) -> InstallResult:
         """Install in this process (command line, magic). Journalled like server tasks, so a crash while
         linking shows up as an interrupted install in the next status."""
-        lock = prefix_lock(self.ctx.work_dir, plan.prefix)
-        acquire(lock, plan.prefix)
-        try:
-            report, prepared = self._ready(plan, confirm_unsigned, progress, cancelled)
-            journal = self._journal_start(plan)
-            try:
-                reply = engine.link(
-                    plan.prefix,
-                    prepared.artifacts,
-                    remove=prepared.remove,
-                    cache_dir=self._cache(),
-                    hold=held_descriptors(lock),
-                )
-            except BaseException as exc:
-                self._journal_end(journal, "failed", str(exc))
-                raise
-            self._journal_end(journal, "succeeded", None)
-            return self._done(plan, prepared, report, reply)
-        finally:
-            lock.release()
-
-    def _journal_start(self, plan: Plan) -> Path:
-        now = journal.now()
-        task_id = secrets.token_hex(16)
         record = {
-            "id": task_id,
+            "id": secrets.token_hex(16),
             "plan_id": plan.id,
             "prefix": plan.prefix,
             "state": "running",
-            "pid": os.getpid(),
-            "progress": Progress("linking", 0, 0, 0, 0, "linking").to_json(),
-            "result": None,
-            "error": None,
-            "created_at": now,
-            "updated_at": now,
+            "progress": Progress("checking", 0, 0, 0, 0, "re-checking").to_json(),
         }
-        path = ensure_private_dir(self.ctx.work_dir / "tasks") / f"{task_id}.json"
-        journal.write(path, record)
-        return path
-
-    def _journal_end(self, path: Path, state: str, error: str | None) -> None:
-        record = journal.read(path)
-        record.update(state=state, error=self.ctx.redactor()(error) if error else None, updated_at=journal.now())
-        record["needs_repair"] = state == "failed"  # linking had started: part of the plan may be linked
-        journal.write(path, record)
-        if state == "succeeded":
-            journal.resolve(path.parent, record["prefix"])
+        with InstallClaim(self.ctx.work_dir, record, redact=self.ctx.redactor()) as claim:
+            report, prepared = self._ready(plan, confirm_unsigned, progress, cancelled)
+            claim.start_linking(progress=Progress("linking", 0, len(prepared.artifacts), 0, 0, "linking").to_json())
+            reply = engine.link(
+                plan.prefix,
+                prepared.artifacts,
+                remove=prepared.remove,
+                cache_dir=self._cache(),
+                hold=held_descriptors(claim.lock),
+            )
+            result = self._done(plan, prepared, report, reply)
+            claim.finish("succeeded", fields={"result": result.to_json()})
+            return result
 
     async def apply_async(
         self,
@@ -278,8 +233,8 @@ class Installer:
         lock: filelock.BaseFileLock | None = None,
     ) -> InstallResult:
         """As :meth:`apply`; checks and downloads run in a thread, linking in a cancellable child process.
-        The caller (:class:`~jupyter_trust.tasks.TaskManager`) holds the environment's :func:`prefix_lock`
-        (``lock``), which the linker inherits."""
+        The caller (:class:`~jupyter_trust.tasks.TaskManager`) holds the environment's :class:`InstallClaim`; the
+        linker inherits its lock (``lock``)."""
         report, prepared = await asyncio.to_thread(self._ready, plan, confirm_unsigned, progress, cancelled)
         reply = await engine.link_async(
             plan.prefix,

@@ -28,13 +28,14 @@ from ..childenv import child_environ
 from ..conda.tokens import authenticated_url
 from ..engine import conda_engine
 from ..engine import rattler_engine as engine
-from ..errors import UpstreamError
+from ..errors import InvalidInput, Kind, NotFoundError, UpstreamError, VerificationFailed
 from ..fetch import Fetched, Fetcher, FetchError, NotFound, NotModified, TooLarge
 from ..fsutil import atomic_write, ensure_private_dir, writing
 from ..policy import Policy
 from ..redact import Redactor
 from ..trust.store import TrustState, TrustStore
-from .attestations import attach_attestations, attestation_reasons
+from .attestations import attach_attestations
+from .decision import decide
 from .lazy_repodata import LazyRepodata, RepodataFile
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
@@ -64,13 +65,15 @@ PLAN_MAX_DEPTH = 16
 _Call = Callable[..., Awaitable[Any]]
 
 
-class PlanError(Exception):
-    """The request cannot be planned (bad input, unknown plan); the message is safe to show."""
+class PlanError(InvalidInput):
+    """The request cannot be planned; the message is safe to show."""
 
 
 class ChannelUnavailable(UpstreamError, PlanError):
     """A channel's repodata could not be downloaded: kind ``upstream`` (down, bad answer, too large) or
     ``upstream_timeout`` (a deadline passed); ``details['channel']`` names the channel."""
+
+    kind = Kind.UPSTREAM
 
 
 class ShardChanged(ChannelUnavailable):
@@ -79,6 +82,8 @@ class ShardChanged(ChannelUnavailable):
 
 class EngineUnavailable(PlanError):
     """The configured engine cannot run here (e.g. ``engine: conda`` without a conda executable)."""
+
+    kind = Kind.UNAVAILABLE
 
 
 _MACHINES = {
@@ -172,7 +177,9 @@ class CapturedRepodata:
                 self._document = LazyRepodata(RepodataFile(self.path))
             except OSError as exc:
                 where = f"channel {self.channel} ({self.subdir})"
-                raise PlanError(f"{where}: the captured repodata could not be read: {exc.strerror or exc}") from None
+                raise PlanError(
+                    f"{where}: the captured repodata could not be read: {exc.strerror or exc}", kind=Kind.LOCAL_STATE
+                ) from None
         return self._document
 
     def digest(self) -> RepodataDigest:
@@ -362,7 +369,7 @@ class ChannelReader:
         return path
 
 
-class ArtifactMismatch(Exception):
+class ArtifactMismatch(VerificationFailed):
     """An artifact's bytes differ from the verified record (-> the install is refused, nothing linked)."""
 
 
@@ -439,6 +446,83 @@ def _version_cmp(a: str, b: str) -> int:
 
     va, vb = Version(a), Version(b)
     return (va > vb) - (va < vb)
+
+
+Change = tuple[dict[str, Any], str, str | None]
+
+
+def judged(
+    captured: Sequence[CapturedRepodata],
+    state: TrustState,
+    wanted: Mapping[tuple[str, str], list[str]],
+    expiry: Literal["warn", "block"],
+) -> dict[tuple[str, str, str], RecordVerdict]:
+    """:func:`verdicts_for` at the verifier's boundary: its conda-content-trust exception types end here."""
+    try:
+        return verdicts_for(captured, state, wanted, expiry)
+    except CCTError as exc:
+        raise VerificationFailed(f"the packages to be linked could not be verified: {exc}") from None
+
+
+def _changes(result: engine.SolveResult) -> tuple[list[Change], list[dict[str, Any]]]:
+    """(record, action, previous version) for each record the solve links, and the installed records it drops."""
+    installed = {r["name"]: r for r in result.installed}
+    solved = {r["name"]: r for r in result.records}
+    changes: list[Change] = []
+    for name, record in sorted(solved.items()):
+        old = installed.get(name)
+        if old is None:
+            changes.append((record, "install", None))
+        elif old.get("fn") != record.get("fn") or old.get("sha256") != record.get("sha256"):
+            order = _version_cmp(str(record["version"]), str(old["version"]))
+            action = "update" if order > 0 else "downgrade" if order < 0 else "reinstall"
+            changes.append((record, action, str(old["version"])))
+    return changes, [installed[name] for name in sorted(set(installed) - set(solved))]
+
+
+def _wanted(changes: Sequence[Change]) -> dict[tuple[str, str], list[str]]:
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for record, _, _ in changes:
+        key = (str(record.get("channel", "")).rstrip("/"), str(record.get("subdir", "")))
+        wanted.setdefault(key, []).append(str(record["fn"]))
+    return wanted
+
+
+def _planned(record: Mapping[str, Any], action: str, previous: str | None, verdict: RecordVerdict) -> PlannedPackage:
+    return PlannedPackage(
+        name=str(record["name"]),
+        version=str(record["version"]),
+        build=str(record["build"]),
+        build_number=int(record.get("build_number", 0)),
+        channel=str(record.get("channel", "")).rstrip("/"),
+        subdir=str(record.get("subdir", "")),
+        filename=str(record["fn"]),
+        url=str(record.get("url", "")),
+        sha256=str(record.get("sha256") or ""),
+        size=int(record.get("size") or 0),
+        action=action,  # type: ignore[arg-type]
+        verdict=verdict.verdict,
+        reason=verdict.reason,
+        previous_version=previous,
+    )
+
+
+def _removal(old: Mapping[str, Any]) -> PlannedPackage:
+    return PlannedPackage(
+        name=str(old["name"]),
+        version=str(old["version"]),
+        build=str(old.get("build", "")),
+        build_number=int(old.get("build_number", 0)),
+        channel=str(old.get("channel", "")),
+        subdir=str(old.get("subdir", "")),
+        filename=str(old.get("fn", "")),
+        url=str(old.get("url", "")),
+        sha256=str(old.get("sha256") or ""),
+        size=int(old.get("size") or 0),
+        action="remove",
+        verdict="n/a",
+        reason="installed package the solution no longer contains",
+    )
 
 
 def channel_urls_in(specs: Sequence[str], channels: Sequence[tuple[str, str]]) -> list[str]:
@@ -578,91 +662,15 @@ class Planner:
         captured: list[CapturedRepodata],
         result: engine.SolveResult,
     ) -> Plan:
+        """The plan from a solve: what changes, each change's verdict, the install decision; stored for installs."""
         by_channel = {(c.channel.rstrip("/"), c.subdir): c for c in captured}
-        installed = {r["name"]: r for r in result.installed}
-        solved = {r["name"]: r for r in result.records}
-        changes: list[tuple[dict[str, Any], str, str | None]] = []
-        for name, record in sorted(solved.items()):
-            old = installed.get(name)
-            if old is None:
-                changes.append((record, "install", None))
-            elif old.get("fn") != record.get("fn") or old.get("sha256") != record.get("sha256"):
-                order = _version_cmp(str(record["version"]), str(old["version"]))
-                action = "update" if order > 0 else "downgrade" if order < 0 else "reinstall"
-                changes.append((record, action, str(old["version"])))
-        removals = [installed[name] for name in sorted(set(installed) - set(solved))]
-
-        wanted: dict[tuple[str, str], list[str]] = {}
-        for record, _, _ in changes:
-            key = (str(record.get("channel", "")).rstrip("/"), str(record.get("subdir", "")))
-            wanted.setdefault(key, []).append(str(record["fn"]))
-        verdicts = verdicts_for(list(by_channel.values()), state, wanted, self.ctx.policy.expiry)
-
-        allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
-        requested = set(result.requested)
-        packages: list[PlannedPackage] = []
-        reasons: list[str] = []
-        for record, action, previous in changes:
-            channel = str(record.get("channel", "")).rstrip("/")
-            subdir = str(record.get("subdir", ""))
-            verdict = verdicts.get((channel, subdir, str(record["fn"])))
-            if channel not in allowed_urls or (channel, subdir) not in by_channel:
-                verdict = RecordVerdict("untrusted", f"{channel} is not an allowed channel")
-            elif not _expected_fn(record):
-                verdict = RecordVerdict(
-                    "untrusted", f"file name {record['fn']} does not match the record's name-version-build"
-                )
-            elif not record.get("sha256") or not isinstance(record.get("size"), int):
-                verdict = RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
-            elif verdict is None or _verified_record(by_channel[(channel, subdir)].document, str(record["fn"])) is None:
-                verdict = _unfound(verdict)
-            elif not _same_record(record, by_channel[(channel, subdir)].document, str(record["fn"])):
-                verdict = RecordVerdict(
-                    "untrusted", "the solver's record differs from the verified record (name, build, sha256 or size)"
-                )
-            packages.append(
-                PlannedPackage(
-                    name=str(record["name"]),
-                    version=str(record["version"]),
-                    build=str(record["build"]),
-                    build_number=int(record.get("build_number", 0)),
-                    channel=channel,
-                    subdir=subdir,
-                    filename=str(record["fn"]),
-                    url=str(record.get("url", "")),
-                    sha256=str(record.get("sha256") or ""),
-                    size=int(record.get("size") or 0),
-                    action=action,  # type: ignore[arg-type]
-                    verdict=verdict.verdict,
-                    reason=verdict.reason,
-                    previous_version=previous,
-                )
-            )
-            if verdict.verdict == "untrusted":
-                reasons.append(f"{record['fn']} is UNTRUSTED: {verdict.reason}")
-            if action == "downgrade" and record["name"] not in requested:
-                reasons.append(
-                    f"{record['name']} would be downgraded from {previous} to {record['version']} although it was not "
-                    "requested"
-                )
-        for old in removals:
-            packages.append(
-                PlannedPackage(
-                    name=str(old["name"]),
-                    version=str(old["version"]),
-                    build=str(old.get("build", "")),
-                    build_number=int(old.get("build_number", 0)),
-                    channel=str(old.get("channel", "")),
-                    subdir=str(old.get("subdir", "")),
-                    filename=str(old.get("fn", "")),
-                    url=str(old.get("url", "")),
-                    sha256=str(old.get("sha256") or ""),
-                    size=int(old.get("size") or 0),
-                    action="remove",
-                    verdict="n/a",
-                    reason="installed package the solution no longer contains",
-                )
-            )
+        changes, removals = _changes(result)
+        verdicts = judged(list(by_channel.values()), state, _wanted(changes), self.ctx.policy.expiry)
+        packages = [
+            _planned(record, action, previous, self._judge(record, verdicts, by_channel))
+            for record, action, previous in changes
+        ]
+        packages += [_removal(old) for old in removals]
         # Attestations: evidence beside content trust; the unsigned policy applies to packages with neither.
         packages = attach_attestations(
             packages,
@@ -676,24 +684,53 @@ class Planner:
             reader=ChannelReader(self.ctx),
             environ=self.ctx.environ,
         )
-        attested_reasons, unsigned = attestation_reasons(
-            packages, self.ctx.policy, {url.rstrip("/"): name for name, url in self.ctx.channels}
+        decision = decide(
+            packages,
+            policy=self.ctx.policy,
+            requested=set(result.requested),
+            channel_names={url.rstrip("/"): name for name, url in self.ctx.channels},
         )
-        reasons += attested_reasons
-        blocked = bool(reasons)
         plan = Plan(
             prefix=str(prefix),
             specs=tuple(specs),
             packages=tuple(packages),
             repodata=tuple(d for c in captured for d in c.digests()),
             trust=state.to_json(),
-            blocked=blocked,
-            reasons=tuple(reasons),
-            needs_confirmation=not blocked and unsigned and self.ctx.policy.unsigned == "warn",
+            blocked=decision.blocked,
+            reasons=decision.reasons,
+            needs_confirmation=decision.needs_confirmation,
             warnings=tuple(state.warnings()),
         )
         self._store(plan)
         return plan
+
+    def _judge(
+        self,
+        record: Mapping[str, Any],
+        verdicts: Mapping[tuple[str, str, str], RecordVerdict],
+        by_channel: Mapping[tuple[str, str], CapturedRepodata],
+    ) -> RecordVerdict:
+        """The record's signature verdict, unless something about the record itself makes it untrusted."""
+        channel = str(record.get("channel", "")).rstrip("/")
+        subdir = str(record.get("subdir", ""))
+        verdict = verdicts.get((channel, subdir, str(record["fn"])))
+        allowed_urls = {url.rstrip("/") for _, url in self.ctx.channels}
+        if channel not in allowed_urls or (channel, subdir) not in by_channel:
+            return RecordVerdict("untrusted", f"{channel} is not an allowed channel")
+        if not _expected_fn(record):
+            return RecordVerdict(
+                "untrusted", f"file name {record['fn']} does not match the record's name-version-build"
+            )
+        if not record.get("sha256") or not isinstance(record.get("size"), int):
+            return RecordVerdict("untrusted", "the record has no sha256/size to pin the artifact to")
+        document = by_channel[(channel, subdir)].document
+        if verdict is None or _verified_record(document, str(record["fn"])) is None:
+            return _unfound(verdict)
+        if not _same_record(record, document, str(record["fn"])):
+            return RecordVerdict(
+                "untrusted", "the solver's record differs from the verified record (name, build, sha256 or size)"
+            )
+        return verdict
 
     # -- storage ---------------------------------------------------------------------------------
     def _store(self, plan: Plan) -> None:
@@ -706,13 +743,14 @@ class Planner:
 
     def load(self, plan_id: str) -> Plan:
         if not isinstance(plan_id, str) or not PLAN_ID.match(plan_id):
-            raise KeyError(plan_id)
+            raise InvalidInput("plan ids are 64 lowercase hex characters")
+        missing = NotFoundError(f"no plan {plan_id}")
         path = self.ctx.work_dir / "plans" / plan_id / "plan.json"
         try:
             data = loads_strict(path.read_bytes(), max_bytes=PLAN_MAX_BYTES, max_depth=PLAN_MAX_DEPTH)
             plan = Plan.from_json(data)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            raise KeyError(plan_id) from None  # unreadable or corrupt: no such plan (plan again)
+            raise missing from None  # unreadable or corrupt: no such plan (plan again)
         if plan.id != plan_id:
-            raise KeyError(plan_id)  # tampered with on disk
+            raise missing  # tampered with on disk
         return plan

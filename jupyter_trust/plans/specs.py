@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..errors import InvalidValue
+
 MAX_SPECS = 100
 MAX_SPEC_LENGTH = 256
 #: shell metacharacters and quotes: never meaningful in a match spec (``<``, ``>``, ``!`` are: ``>=1,!=1.5``)
@@ -12,7 +14,7 @@ _FORBIDDEN = set(";|&$`()'\"\\{}#")
 _ALLOWED = re.compile(r"[A-Za-z0-9_.\-+*=<>!,:\[\]~ ]+")
 
 
-class SpecError(ValueError):
+class SpecError(InvalidValue):
     """A package spec was refused; the message names it (control characters shown escaped) and says why."""
 
 

@@ -11,13 +11,13 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, Union
 
 from ..childenv import withdraw_token_variables
+from ..commands.config import policy_values
 from ..core import Core
 from ..plans.pool import PlanPool
 from ..policy import DEFAULTS, Policy
 from ..redact import Redactor
 from ..status_service import StatusService
 from ..tasks import TaskManager
-from .config import policy_values
 from .routes import ROUTES
 
 

@@ -1,4 +1,9 @@
-"""Base handler: JSON errors (never a traceback), typed body parsing, owner checks, core access."""
+"""Base handler: JSON errors (never a traceback), typed body parsing, owner checks, core access.
+
+Every error answer comes from :func:`jupyter_trust.errors.classify` and its one table: the body is
+``{"message", "reason", "kind", ...details}`` and the status is the kind's. Anything that is not a
+:class:`~jupyter_trust.errors.TrustError` is a bug: 500, a redacted message and one log line.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ import contextlib
 import json
 import math
 import os
+import traceback
 from collections.abc import Collection, Iterator, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
@@ -16,7 +23,7 @@ from tornado import web
 from ..cct.errors import FormatError
 from ..cct.jsonload import loads_strict
 from ..core import Core
-from ..errors import TrustError
+from ..errors import INTERNAL_MESSAGE, OUTCOMES, Classified, Kind, classify
 from ..redact import Redactor
 from ..tasks import TaskManager
 
@@ -25,17 +32,28 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_BODY_DEPTH = 8
 
 
+#: the kind of an error the web framework raises itself (405, a 403 from the authorizer, a 404 route)
+_FRAMEWORK_KINDS = {403: Kind.FORBIDDEN, 404: Kind.NOT_FOUND, 409: Kind.CONFLICT, 413: Kind.TOO_LARGE}
+
+
+def kind_for_status(status: int) -> Kind:
+    if status in _FRAMEWORK_KINDS:
+        return _FRAMEWORK_KINDS[status]
+    return Kind.INTERNAL if status >= 500 else Kind.INVALID_INPUT
+
+
 class BadRequest(web.HTTPError):
-    def __init__(self, message: str, status: int = 400, *, extra: Mapping[str, Any] | None = None) -> None:
+    """A request the handler refuses before reaching the core. Prefer raising a
+    :class:`~jupyter_trust.errors.TrustError`; this stays for checks that only have a status at hand."""
+
+    def __init__(self, message: str, status: int = 400, kind: Kind | None = None, **details: Any) -> None:
         super().__init__(status, reason=_reason_phrase(status))
         self.message = message
-        #: more members of the JSON error (``kind``, ``retry_after``, ``channel`` …)
-        self.extra = dict(extra or {})
+        self.kind = kind or kind_for_status(status)
+        self.details = details
 
 
 def _reason_phrase(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -115,23 +133,39 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:
-        """Turn core exceptions into 4xx JSON errors with clear, redacted messages."""
+        """Core exceptions as JSON errors (:meth:`write_error` does the same for anything raised outside)."""
         try:
             yield
         except web.HTTPError:
             raise
         except Exception as exc:
-            status = error_status(exc)
-            redact = self.redactor()
-            message = redact(str(exc) or type(exc).__name__)
-            if status == 500:
-                self.log.error("jupyter_trust: %s: %s", type(exc).__name__, message)
-                message = "internal error in jupyter_trust; see the server log"
-            extra: dict[str, Any] = {}
-            if isinstance(exc, TrustError):
-                extra = {k: redact(v) if isinstance(v, str) else v for k, v in exc.details.items()}
-                extra["kind"] = exc.kind.value
-            raise BadRequest(message, status, extra=extra) from None
+            problem = self.problem(exc)
+            raise BadRequest(problem.message, problem.outcome.http_status, problem.kind, **problem.details) from None
+
+    def problem(self, exc: BaseException) -> Classified:
+        """What ``exc`` is, redacted; an internal error is logged once (type, redacted text and traceback)."""
+        redact = self._safe_redactor()
+        if isinstance(exc, BadRequest):
+            found = Classified(exc.kind, exc.message, exc.details)
+        elif isinstance(exc, web.HTTPError):
+            text = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
+            found = Classified(kind_for_status(exc.status_code), text or exc.reason or self._reason, {})
+        else:
+            found = classify(exc)
+        if found.kind is Kind.INTERNAL and not isinstance(exc, web.HTTPError):
+            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            self.log.error(
+                "jupyter_trust: internal error on %s %s: %s", self.request.method, self.request.path, redact(detail)
+            )
+            return Classified(Kind.INTERNAL, INTERNAL_MESSAGE, {})
+        details = {k: redact(v) if isinstance(v, str) else v for k, v in found.details.items()}
+        return Classified(found.kind, redact(str(found.message)), details)
+
+    def _safe_redactor(self) -> Redactor:
+        try:
+            return self.redactor()
+        except Exception:  # reading the token failed: the pattern redaction still applies
+            return Redactor()
 
     def bool_query(self, name: str, default: bool = False) -> bool:
         """A boolean query parameter: ``true``/``false`` (or ``1``/``0``); anything else is a 400."""
@@ -159,30 +193,36 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(json.dumps(data))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """A JSON error with a clear message; never a traceback, never a secret."""
-        message = None
-        extra: dict[str, Any] = {}
+        """A JSON error with a clear message and its kind; never a traceback, never a secret."""
         exc_info = kwargs.get("exc_info")
-        if exc_info:
-            exc = exc_info[1]
-            if isinstance(exc, BadRequest):
-                message = exc.message
-                extra = exc.extra
-            elif isinstance(exc, web.HTTPError):
-                message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
-        if not message:
-            message = "internal error in jupyter_trust; see the server log" if status_code >= 500 else self._reason
-        try:
-            message = self.redactor()(str(message))
-        except Exception:
-            message = "request failed"
+        if exc_info and exc_info[1] is not None:
+            problem = self.problem(exc_info[1])
+            if not isinstance(exc_info[1], web.HTTPError):
+                self.set_status(problem.outcome.http_status)
+        else:
+            kind = kind_for_status(status_code)
+            problem = Classified(kind, INTERNAL_MESSAGE if kind is Kind.INTERNAL else self._reason, {})
+        retry_after = problem.details.get("retry_after")
+        if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
+            self.set_header("Retry-After", str(max(1, math.ceil(retry_after))))
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        if isinstance(extra.get("retry_after"), int | float):
-            self.set_header("Retry-After", str(max(1, math.ceil(extra["retry_after"]))))
-        self.finish(json.dumps({**extra, "message": message, "reason": self._reason}))
+        self.finish(
+            json.dumps(
+                {**problem.details, "message": problem.message, "reason": self._reason, "kind": problem.kind.value}
+            )
+        )
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """A TrustError is an answer, not a crash: no traceback (internal errors are logged by :meth:`problem`)."""
+        if isinstance(value, web.HTTPError):
+            super().log_exception(typ, value, tb)
+        elif value is not None and classify(value).kind is not Kind.INTERNAL:
+            self.log.info(
+                "jupyter_trust: %s %s: %s", self.request.method, self.request.path, classify(value).kind.value
+            )
 
     def location_url(self, *parts: str) -> str:
         from jupyter_server.utils import url_escape, url_path_join
@@ -191,30 +231,5 @@ class TrustHandler(ExtensionHandlerMixin, APIHandler):
 
 
 def error_status(exc: BaseException) -> int:
-    """The HTTP status for a core exception (by class name, so this module imports no optional core parts)."""
-    from ..conda.tokens import TokenValidationError
-    from ..errors import TrustError, classify
-    from ..policy import PolicyLocked
-
-    if isinstance(exc, TrustError):
-        return exc.outcome.http_status
-    if isinstance(exc, OSError) and classify(exc).kind.value != "internal":
-        return classify(exc).outcome.http_status
-    if isinstance(exc, PolicyLocked | PermissionError):
-        return 403
-    if isinstance(exc, TokenValidationError):
-        return 502 if exc.kind == "unreachable" else 422
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if names & {"PlanChanged", "PrefixBusy"}:
-        return 409
-    if names & {"InstallRefused", "CCTError", "EngineError"}:
-        return 422
-    if names & {"PlanError", "SpecError", "PrefixNotAllowed", "PolicyError"}:
-        return 400
-    if "FetchError" in names:
-        return 502
-    if isinstance(exc, KeyError | FileNotFoundError):
-        return 404
-    if isinstance(exc, ValueError | TypeError):
-        return 400
-    return 500
+    """The HTTP status for any exception, from the one table (500 for anything not a TrustError)."""
+    return OUTCOMES[classify(exc).kind].http_status

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..errors import NotFoundError
+from ..plans.decision import check_installable
 from ..plans.pool import PlanPool
 from ..tasks import Task, valid_task_id
 from .base import BadRequest, TrustHandler
@@ -57,10 +59,7 @@ class PlanHandler(TrustHandler):
         if not PLAN_ID.match(plan_id):
             raise BadRequest("plan ids are 64 lowercase hex characters")
         with self.errors():
-            try:
-                plan = self.core.planner().load(plan_id)
-            except KeyError:
-                raise BadRequest(f"no plan {plan_id}", 404) from None
+            plan = self.core.planner().load(plan_id)
         self.write_json(plan.to_json())
 
 
@@ -81,16 +80,10 @@ class TasksHandler(TrustHandler):
             raise BadRequest("'plan_id' must be 64 lowercase hex characters")
         confirm = self.field(body, "confirm_unsigned", bool, required=False, default=False)
         with self.errors():
-            try:
-                plan = self.core.planner().load(plan_id)
-            except KeyError:
-                raise BadRequest(f"no plan {plan_id}", 404) from None
-            if plan.blocked:
-                raise BadRequest("this plan is blocked: " + "; ".join(plan.reasons), 422)
-            if plan.needs_confirmation and not confirm:
-                raise BadRequest(
-                    'this plan links unsigned packages: confirm with "confirm_unsigned": true to install anyway', 422
-                )
+            plan = self.core.planner().load(plan_id)
+            check_installable(
+                plan, confirm_unsigned=confirm, how_to_confirm='send "confirm_unsigned": true to install them anyway'
+            )
             # The target must still be allowed (policy may have changed since planning), and what the plan
             # was verified from must be unchanged (409 now rather than a failed task later).
             self.core.target_prefix(plan.prefix)
@@ -106,12 +99,10 @@ class TaskHandler(TrustHandler):
     def _task(self, task_id: str) -> Task:
         if not valid_task_id(task_id):
             raise BadRequest("task ids are 32 lowercase hex characters")
-        try:
+        with self.errors():
             task = self.tasks.get(task_id)
-        except KeyError:
-            raise BadRequest(f"no task {task_id}", 404) from None
-        if task.owner not in (None, self.username):
-            raise BadRequest(f"no task {task_id}", 404)
+            if task.owner not in (None, self.username):
+                raise NotFoundError(f"no task {task_id}")
         return task
 
     @web.authenticated

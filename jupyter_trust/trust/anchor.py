@@ -20,6 +20,7 @@ from ..cct.errors import CCTError
 from ..cct.jsonload import loads_strict
 from ..cct.metadata import DelegatingMetadata
 from ..cct.verify import self_verify_root
+from ..errors import Kind, TrustError
 
 ROOT_ENV = "JUPYTER_TRUST_ROOT"
 BUILTIN_ROOT = Path(__file__).resolve().parent.parent / "data" / "anaconda-1.root.json"
@@ -29,8 +30,10 @@ _ROOT_FILE = re.compile(r"^([1-9][0-9]{0,8})\.root\.json$")
 AnchorSource = Literal["explicit", "env", "conda", "builtin"]
 
 
-class AnchorError(ValueError):
-    """The configured trust anchor cannot be used."""
+class AnchorError(TrustError, ValueError):
+    """The configured trust anchor cannot be used (a configuration problem: never the client's bad request)."""
+
+    kind = Kind.UNAVAILABLE
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from ..cct.canonical import canonical
 from ..cct.errors import CCTError
 from ..cct.jsonload import loads_strict
 from ..cct.metadata import DelegatingMetadata
-from ..cct.verify import verify_delegation, verify_root
 from ..fetch import Fetcher, FetchError, NotFound
 from ..fsutil import atomic_write, ensure_private_dir, writing
 from ..paths import trust_cache_dir
 from .anchor import Anchor, root_files
+from .transitions import KeyMgrHighWater, MetadataRefused, check_key_mgr, parse, update_key_mgr, update_root
 
 KeyMgrState = Literal["verified", "cached", "missing", "invalid"]
 #: state.json holds a handful of versions and digests
@@ -41,10 +41,6 @@ STATE_MAX_DEPTH = 4
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def _digest(doc: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical(doc["signed"])).hexdigest()
 
 
 @dataclass
@@ -166,8 +162,7 @@ class TrustStore:
         self._write(name, canonical(doc))
 
     def _read_doc(self, path: Path) -> Any:
-        data = path.read_bytes()
-        return loads_strict(data, max_bytes=self.max_bytes)
+        return parse(path.read_bytes(), max_bytes=self.max_bytes, what=path.name)
 
     # -- root chain --------------------------------------------------------------------------------
     def _chain_local(self) -> tuple[dict[str, Any], list[int]]:
@@ -183,23 +178,14 @@ class TrustStore:
             accepted = None
             for path in local.get(nxt, []):
                 try:
-                    doc = self._read_doc(path)
-                    verify_root(current, doc)
-                except (OSError, CCTError, ValueError, TypeError, KeyError):
+                    accepted = update_root(current, path.read_bytes(), max_bytes=self.max_bytes)
+                except (OSError, MetadataRefused):
                     continue  # not chain-verified: ignored (never trusted because it sits on disk)
-                accepted = doc
                 break
             if accepted is None:
                 return current, versions
             current = accepted
             versions.append(nxt)
-
-    def _key_mgr_from(self, root_doc: Mapping[str, Any], doc: Any) -> DelegatingMetadata:
-        meta = DelegatingMetadata.from_envelope(doc)
-        if meta.type != "key_mgr":
-            raise CCTError(f"expected key_mgr metadata, got {meta.type!r}")
-        verify_delegation("key_mgr", doc, root_doc)
-        return meta
 
     def current(self) -> TrustState:
         """The verified state from local files only (no network)."""
@@ -220,92 +206,99 @@ class TrustStore:
         cached = self.dir / "key_mgr.json"
         if cached.exists():
             try:
-                state.key_mgr = self._key_mgr_from(root_doc, self._read_doc(cached))
+                state.key_mgr = check_key_mgr(root_doc, self._read_doc(cached))
                 state.key_mgr_state = "verified"
                 state.key_mgr_verified_under = versions[-1]
-            except (OSError, CCTError, ValueError, TypeError, KeyError) as exc:
+            except (OSError, MetadataRefused) as exc:
                 state.key_mgr_state = "invalid"
                 state.key_mgr_error = f"the cached key_mgr no longer verifies against root v{root.version}: {exc}"
         return state
 
     def refresh(self) -> TrustState:
-        """Walk ``<url>/N+1.root.json`` until 404, then fetch ``<url>/key_mgr.json``; verify and persist."""
+        """Walk ``<url>/N+1.root.json`` until 404, then fetch ``<url>/key_mgr.json``; verify and persist.
+        Fetching and saving are here; accepting or refusing each document is :mod:`.transitions`."""
         state = self.current()
         if self.metadata_url is None:
             return state
         saved = self._state()
-        root_doc = dict(state.root.envelope)
-        old_km_keys = saved.get("key_mgr_keys")
-        for _ in range(self.max_steps):
-            version = (state.root.version or 1) + 1
-            url = f"{self.metadata_url}/{version}.root.json"
-            try:
-                doc = loads_strict(self.fetcher.get(url, max_bytes=self.max_bytes), max_bytes=self.max_bytes)
-                verify_root(root_doc, doc)
-            except NotFound:
-                break
-            except FetchError as exc:
-                state.root_error = str(exc)
-                break
-            except (CCTError, ValueError, TypeError, KeyError) as exc:
-                state.root_error = f"{version}.root.json was refused: {exc}"
-                state.root_error_blocks = True
-                break
-            self._save_doc(f"{version}.root.json", doc)
-            root_doc = doc
-            state.root = DelegatingMetadata.from_envelope(doc)
-            state.root_versions.append(version)
-        else:
-            state.root_error = f"more than {self.max_steps} root updates in one refresh; stopped"
-            state.root_error_blocks = True
-
-        if state.key_mgr is not None and state.root_versions[-1] != state.key_mgr_verified_under:
-            # The root moved on: the cached key_mgr counts only if the newest root still delegates to its keys.
-            try:
-                self._key_mgr_from(root_doc, dict(state.key_mgr.envelope))
-                state.key_mgr_verified_under = state.root_versions[-1]
-            except (CCTError, ValueError, TypeError, KeyError) as exc:
-                state.key_mgr, state.key_mgr_state = None, "invalid"
-                state.key_mgr_error = f"the cached key_mgr no longer verifies against root v{state.root.version}: {exc}"
+        root_doc = self._refresh_root(state)
+        self._recheck_cached_key_mgr(state, root_doc)
         km_keys = list(state.root.delegations["key_mgr"].pubkeys) if "key_mgr" in state.root.delegations else []
-        km_high = saved.get("key_mgr_version") if old_km_keys == km_keys else None
-        km_digest = saved.get("key_mgr_digest") if old_km_keys == km_keys else None
-        try:
-            doc = loads_strict(
-                self.fetcher.get(f"{self.metadata_url}/key_mgr.json", max_bytes=self.max_bytes),
-                max_bytes=self.max_bytes,
-            )
-            meta = self._key_mgr_from(root_doc, doc)
-            version = meta.version or 0
-            if isinstance(km_high, int) and version < km_high:
-                raise CCTError(f"rollback refused: key_mgr v{version} is older than v{km_high} accepted before")
-            if isinstance(km_high, int) and version == km_high and km_digest and _digest(doc) != km_digest:
-                raise CCTError(f"key_mgr v{version} differs from the v{version} accepted before")
-            self._save_doc("key_mgr.json", doc)
-            state.key_mgr, state.key_mgr_state, state.key_mgr_error = meta, "verified", None
-            km_high, km_digest = max(version, km_high or 0), _digest(doc)
-        except FetchError as exc:
-            reason = str(exc)
-            if state.key_mgr is not None and state.key_mgr_state == "verified":
-                state.key_mgr_state, state.key_mgr_error = "cached", reason
-            elif state.key_mgr_state != "invalid":
-                state.key_mgr_state, state.key_mgr_error = "missing", reason
-        except (CCTError, ValueError, TypeError, KeyError) as exc:
-            state.key_mgr, state.key_mgr_state = None, "invalid"
-            state.key_mgr_error = f"key_mgr.json was refused: {exc}"
-
+        # A root rotation that changed key_mgr's keys resets key_mgr's high-water mark (TUF fast-forward recovery).
+        same_keys = saved.get("key_mgr_keys") == km_keys
+        high = KeyMgrHighWater(
+            saved.get("key_mgr_version") if same_keys and isinstance(saved.get("key_mgr_version"), int) else None,
+            saved.get("key_mgr_digest") if same_keys else None,
+        )
+        high = self._refresh_key_mgr(state, root_doc, high)
         state.refreshed_at = state.now.strftime("%Y-%m-%dT%H:%M:%SZ")
         self._save_state(
             {
                 "metadata_url": self.metadata_url,
                 "root_version": max(state.root.version or 1, saved.get("root_version") or 0),
-                "key_mgr_version": km_high,
-                "key_mgr_digest": km_digest,
+                "key_mgr_version": high.version,
+                "key_mgr_digest": high.digest,
                 "key_mgr_keys": km_keys,
                 "refreshed_at": state.refreshed_at,
             }
         )
         return state
+
+    def _refresh_root(self, state: TrustState) -> dict[str, Any]:
+        """Fetch and accept root N+1, N+2 … until the channel has no next one; the newest root document."""
+        root_doc = dict(state.root.envelope)
+        for _ in range(self.max_steps):
+            version = (state.root.version or 1) + 1
+            try:
+                data = self.fetcher.get(f"{self.metadata_url}/{version}.root.json", max_bytes=self.max_bytes)
+            except NotFound:
+                return root_doc
+            except FetchError as exc:
+                state.root_error = str(exc)
+                return root_doc
+            try:
+                root_doc = update_root(root_doc, data, max_bytes=self.max_bytes)
+            except MetadataRefused as exc:
+                state.root_error, state.root_error_blocks = str(exc), True
+                return root_doc
+            self._save_doc(f"{version}.root.json", root_doc)
+            state.root = DelegatingMetadata.from_envelope(root_doc)
+            state.root_versions.append(version)
+        state.root_error = f"more than {self.max_steps} root updates in one refresh; stopped"
+        state.root_error_blocks = True
+        return root_doc
+
+    def _recheck_cached_key_mgr(self, state: TrustState, root_doc: Mapping[str, Any]) -> None:
+        """The root moved on: the cached key_mgr counts only if the newest root still delegates to its keys."""
+        if state.key_mgr is None or state.root_versions[-1] == state.key_mgr_verified_under:
+            return
+        try:
+            check_key_mgr(root_doc, dict(state.key_mgr.envelope))
+            state.key_mgr_verified_under = state.root_versions[-1]
+        except MetadataRefused as exc:
+            state.key_mgr, state.key_mgr_state = None, "invalid"
+            state.key_mgr_error = f"the cached key_mgr no longer verifies against root v{state.root.version}: {exc}"
+
+    def _refresh_key_mgr(
+        self, state: TrustState, root_doc: Mapping[str, Any], high: KeyMgrHighWater
+    ) -> KeyMgrHighWater:
+        """Fetch and accept key_mgr; an unreachable server keeps the cached verified copy (reported ``cached``)."""
+        try:
+            data = self.fetcher.get(f"{self.metadata_url}/key_mgr.json", max_bytes=self.max_bytes)
+        except FetchError as exc:
+            if state.key_mgr is not None and state.key_mgr_state == "verified":
+                state.key_mgr_state, state.key_mgr_error = "cached", str(exc)
+            elif state.key_mgr_state != "invalid":
+                state.key_mgr_state, state.key_mgr_error = "missing", str(exc)
+            return high
+        try:
+            accepted = update_key_mgr(root_doc, data, max_bytes=self.max_bytes, high_water=high)
+        except MetadataRefused as exc:
+            state.key_mgr, state.key_mgr_state, state.key_mgr_error = None, "invalid", str(exc)
+            return high
+        self._save_doc("key_mgr.json", accepted.doc)
+        state.key_mgr, state.key_mgr_state, state.key_mgr_error = accepted.metadata, "verified", None
+        return accepted.high_water
 
 
 def _version_of(path: Path) -> int | None:

@@ -1,0 +1,1 @@
+"""What the command line and the magic share (argument shapes, policy loading, error reports); never the server."""
