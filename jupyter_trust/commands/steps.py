@@ -71,8 +71,19 @@ def set_verification(core: Core, args: argparse.Namespace) -> Any:
 
 
 def plan(core: Core, args: argparse.Namespace, *, default_prefix: str) -> Plan:
-    prefix = core.target_prefix(args.prefix or default_prefix)
-    return core.planner().plan(args.specs, prefix)
+    # The solver process starts first, so its interpreter and rattler load while the planner is imported and
+    # configured (the admin's token variable is already declared secret: Core did it, the child never sees it).
+    workers = None
+    if core.policy.engine != "conda" and core.serving_cache_bytes <= 0:
+        from ..engine.rattler_engine import WorkerPool
+
+        workers = WorkerPool.one_started()
+    try:
+        prefix = core.target_prefix(args.prefix or default_prefix)
+        return core.planner(workers=workers).plan(args.specs, prefix)
+    finally:
+        if workers is not None:
+            workers.close()
 
 
 def install(
