@@ -340,8 +340,11 @@ def cmd_verification(args: argparse.Namespace) -> int:
 
 # -- plans and installs ----------------------------------------------------------------------------
 def cmd_plan(args: argparse.Namespace) -> int:
-    plan = steps.plan(_core(args), args, default_prefix=steps.default_prefix())
-    # Imported after the plan: the solver process starts as early as it can (see steps.plan).
+    # The solver process starts as soon as the policy is known, before the core and the planner are imported.
+    policy = steps.load_policy()
+    with steps.solver_started(policy) as workers:
+        core = steps.make_core(policy=policy)
+        plan = steps.plan(core, args, default_prefix=steps.default_prefix(), workers=workers)
     from .plans.decision import install_refusal
     from .render import plan_text
 
