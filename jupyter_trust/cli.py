@@ -340,10 +340,14 @@ def cmd_verification(args: argparse.Namespace) -> int:
 
 # -- plans and installs ----------------------------------------------------------------------------
 def cmd_plan(args: argparse.Namespace) -> int:
+    # The solver process starts as soon as the policy is known, before the core and the planner are imported.
+    policy = steps.load_policy()
+    with steps.solver_started(policy) as workers:
+        core = steps.make_core(policy=policy)
+        plan = steps.plan(core, args, default_prefix=steps.default_prefix(), workers=workers)
     from .plans.decision import install_refusal
     from .render import plan_text
 
-    plan = steps.plan(_core(args), args, default_prefix=steps.default_prefix())
     data = plan.to_json()
     refusal = install_refusal(plan, confirm_unsigned=True)
     if refusal is not None:
@@ -544,6 +548,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def run() -> NoReturn:
+    """The ``jupyter-conda-trust`` executable: :func:`main`, then the process ends at once. Everything a command
+    writes is written and closed by then (stdout and stderr are flushed); tearing down a few hundred modules
+    would add tens of milliseconds to every command for nothing. ``demo`` keeps the ordinary exit."""
+    code = main()
+    if sys.argv[1:2] == ["demo"]:
+        sys.exit(code)
+    os._exit(code)
+
+
 def _report(
     exc: BaseException, *, json_mode: bool, partial: Mapping[str, Any] | None = None, text: str | None = None
 ) -> int:
@@ -560,4 +574,4 @@ def _report(
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

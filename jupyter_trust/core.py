@@ -167,7 +167,8 @@ class Core:
         with writing(f"the working directory {base} cannot be created"):
             return ensure_private_dir(Path(base))
 
-    def plan_context(self, config: CondaConfig | None = None) -> PlanContext:
+    def plan_context(self, config: CondaConfig | None = None, *, workers: WorkerPool | None = None) -> PlanContext:
+        """``workers``: solver processes started ahead of this plan (default: a server's spare, else none)."""
         from .plans.service import PlanContext
 
         config = config or self.config()
@@ -190,7 +191,7 @@ class Core:
             fetcher=fetcher,
             work_dir=self.private_work_dir(),
             repodata_cache=self._serving[0] if self._serving else None,
-            workers=self._serving[1] if self._serving else None,
+            workers=workers or (self._serving[1] if self._serving else None),
             conda_executable=self.conda.executable,
             environ=self.environ,
         )
@@ -209,10 +210,10 @@ class Core:
         if self.serving_cache_bytes > 0:
             self._serving[1].close()  # type: ignore[index]
 
-    def planner(self, config: CondaConfig | None = None) -> Planner:
+    def planner(self, config: CondaConfig | None = None, *, workers: WorkerPool | None = None) -> Planner:
         from .plans.service import Planner
 
-        return Planner(self.plan_context(config))
+        return Planner(self.plan_context(config, workers=workers))
 
     def installer(self, config: CondaConfig | None = None) -> Installer:
         from .plans.install import Installer

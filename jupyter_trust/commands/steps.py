@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..conda.condarc import CondarcLocation
     from ..core import Core
+    from ..engine.rattler_engine import WorkerPool
     from ..plans.install import InstallResult, Progress
     from ..plans.model import Plan
+    from ..policy import Policy
     from ..status import Status
 
 
@@ -39,12 +42,17 @@ def verification_arguments(p: argparse.ArgumentParser) -> None:
     location_flags(p)
 
 
-def make_core(*, kernel_prefix: Path | None = None) -> Core:
+def make_core(*, kernel_prefix: Path | None = None, policy: Policy | None = None) -> Core:
     """The core with the policy the server would have (Jupyter config files, the admin policy file)."""
     from ..core import Core
+
+    return Core(policy=policy if policy is not None else load_policy(), kernel_prefix=kernel_prefix)
+
+
+def load_policy() -> Policy:
     from .config import load_policy
 
-    return Core(policy=load_policy(), kernel_prefix=kernel_prefix)
+    return load_policy()
 
 
 def condarc_location(core: Core, args: argparse.Namespace) -> CondarcLocation:
@@ -70,9 +78,37 @@ def set_verification(core: Core, args: argparse.Namespace) -> Any:
     )
 
 
-def plan(core: Core, args: argparse.Namespace, *, default_prefix: str) -> Plan:
-    prefix = core.target_prefix(args.prefix or default_prefix)
-    return core.planner().plan(args.specs, prefix)
+@contextlib.contextmanager
+def solver_started(policy: Policy) -> Iterator[WorkerPool | None]:
+    """A rattler solver process started now for the plan to come (its interpreter and rattler load while the
+    planner is still imported and configured), ended afterwards unless a plan took it; None with the conda
+    engine. The admin's token variable is declared secret before the child starts: it never inherits it."""
+    if policy.engine == "conda":
+        yield None
+        return
+    from ..childenv import declare_secret_variable
+    from ..engine.rattler_engine import WorkerPool
+
+    declare_secret_variable(policy.token_env_var)
+    workers = WorkerPool.one_started()
+    try:
+        yield workers
+    finally:
+        workers.close()
+
+
+def plan(core: Core, args: argparse.Namespace, *, default_prefix: str, workers: WorkerPool | None = None) -> Plan:
+    """``workers``: a solver the caller started (:func:`solver_started`); else one starts here."""
+    if workers is None and core.serving_cache_bytes <= 0:
+        with solver_started(core.policy) as started:
+            return _plan(core, args, default_prefix, started)
+    return _plan(core, args, default_prefix, workers)
+
+
+def _plan(core: Core, args: argparse.Namespace, default_prefix: str, workers: WorkerPool | None) -> Plan:
+    config = core.config()  # read once: the target's allowed roots and the plan's channels agree
+    prefix = core.target_prefix(args.prefix or default_prefix, config)
+    return core.planner(config, workers=workers).plan(args.specs, prefix)
 
 
 def install(

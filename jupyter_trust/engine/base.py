@@ -7,15 +7,17 @@ cancellation, and an environment the caller built with :func:`~jupyter_trust.chi
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Kind, TrustError
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class EngineError(TrustError, RuntimeError):
@@ -155,6 +157,8 @@ async def run_async(
     new_session: bool = False,
     pass_fds: Sequence[int] = (),
 ) -> Completed:
+    import asyncio  # the server's path only: a command line's plan never loads the event loop machinery
+
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv,

@@ -115,6 +115,16 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._closed = False
 
+    @classmethod
+    def one_started(cls) -> WorkerPool:
+        """A pool holding one worker started now, for the next plan only (a command line's or a kernel's: the
+        worker's interpreter and rattler load while the planner is still being imported and configured);
+        nothing is replenished, and :meth:`close` ends the worker if no plan took it."""
+        pool = cls()
+        pool._spare = Solving()
+        pool._closed = True
+        return pool
+
     def take(self) -> Solving:
         with self._lock:
             spare, self._spare = self._spare, None

@@ -91,6 +91,26 @@ def _advertised(record: Mapping[str, Any] | None) -> tuple[bool, str | None]:
     return True, value if valid_sha256(value) else None
 
 
+def _without_sidecar(
+    p: PlannedPackage, record: Mapping[str, Any] | None, *, policy: Policy, channel_name: str | None
+) -> AttestationResult | None:
+    """The result of a package whose check needs no sidecar (no download); None when one must be fetched."""
+    if mode_for(policy.attestations, p.channel, channel_name) == "off":
+        return not_checked()
+    if record is None:  # content trust already refuses it; nothing of it is looked up on the channel
+        return not_checked("the record is not in the verified repodata")
+    if "/" in p.filename or "\\" in p.filename or p.filename.startswith("."):
+        return AttestationResult("invalid", "the record's file name cannot name a file next to the package")
+    advertised, sha256 = _advertised(record)
+    if advertised:
+        if sha256 is None:
+            return AttestationResult("retrieval-failed", "the record's attestations_sha256 is not 64 lowercase hex")
+        return None
+    if not v0_sigs_enabled(policy.attestations_v0_sigs_channels, p.channel, channel_name):
+        return AttestationResult("missing", "no attestation is advertised for this package")
+    return None
+
+
 def check_package(
     p: PlannedPackage,
     record: Mapping[str, Any] | None,
@@ -108,25 +128,21 @@ def check_package(
 
         return verify_attestation(data, p.filename, p.sha256, p.channel, publishers, root, transport=transport)
 
-    if mode_for(policy.attestations, p.channel, channel_name) == "off":
-        return not_checked()
-    if record is None:  # content trust already refuses it; nothing of it is looked up on the channel
-        return not_checked("the record is not in the verified repodata")
-    if "/" in p.filename or "\\" in p.filename or p.filename.startswith("."):
-        return AttestationResult("invalid", "the record's file name cannot name a file next to the package")
+    decided = _without_sidecar(p, record, policy=policy, channel_name=channel_name)
+    if decided is not None:
+        return decided
     publishers = publishers_for(policy.trusted_publishers, p.channel, channel_name)
     advertised, sha256 = _advertised(record)
-    if advertised:
-        if sha256 is None:
-            return AttestationResult("retrieval-failed", "the record's attestations_sha256 is not 64 lowercase hex")
+    if advertised and sha256 is not None:
         from ..attest.verify import remembered
 
         known = remembered(sha256, p.filename, p.sha256, p.channel, publishers, root, transport="cep50")
         if known is not None:
             return known
-        if fetch is None:
-            raise _NeedsSidecar
-        redact = fetch.reader.redact
+    if fetch is None:
+        raise _NeedsSidecar
+    redact = fetch.reader.redact
+    if advertised and sha256 is not None:
         try:
             data = fetch.pinned(p, sha256)
         except NotFound:
@@ -142,11 +158,6 @@ def check_package(
         except (FetchError, ValueError, OSError) as exc:
             return AttestationResult("retrieval-failed", redact(str(exc)), transport="cep50")
         return verify(data, "cep50")
-    if not v0_sigs_enabled(policy.attestations_v0_sigs_channels, p.channel, channel_name):
-        return AttestationResult("missing", "no attestation is advertised for this package")
-    if fetch is None:
-        raise _NeedsSidecar
-    redact = fetch.reader.redact
     try:
         data = fetch.v0(p)
     except TooLarge:

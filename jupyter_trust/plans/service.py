@@ -10,13 +10,13 @@ per policy, unrequested downgrades block. The plan and its repodata are stored s
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +40,7 @@ from .lazy_repodata import LazyRepodata, RepodataFile
 from .model import Plan, PlannedPackage, RepodataDigest
 from .repodata_cache import CachedCapture, RepodataCache
 from .shards import (
+    PARALLEL,
     SHARD_INDEX,
     Shard,
     ShardIndex,
@@ -57,6 +58,9 @@ from .zst import ZstdSink
 PLAN_ID = re.compile(r"^[0-9a-f]{64}$")
 #: a subdir's repodata, in the order asked for: compressed first (a fraction of the bytes to download)
 REPODATA_KINDS = ("repodata.json.zst", "repodata.json")
+#: channel subdirs downloaded at once; with the trust refresh beside them, at most :data:`.shards.PARALLEL`
+#: connections (a small server's listen backlog)
+SUBDIRS_AT_ONCE = PARALLEL - 1
 #: a stored plan: a few hundred package records and the trust summary; nothing legitimate is bigger or deeper
 PLAN_MAX_BYTES = 16 << 20
 PLAN_MAX_DEPTH = 16
@@ -324,20 +328,26 @@ class ChannelReader:
         wanted = sorted({n.lower() for n in names} & set(index.shards))
         return self.sharded(channel, subdir, index, [self.shard(index, name) for name in wanted])
 
+    def _index_or_capture(self, channel: str, subdir: str) -> tuple[ShardIndex | None, CapturedRepodata | None]:
+        """The subdir's shard index where it has one, else its whole repodata (None: neither exists)."""
+        index = self.shard_index(channel, subdir)
+        return (index, None) if index is not None else (None, self.capture(channel, subdir))
+
     def capture_all(self, roots: Sequence[str] = ()) -> list[CapturedRepodata]:
         """Every channel/subdir's repodata: sharded where the channel offers a shard index (then only the shards
         a solve of ``roots`` can reach), else the whole document."""
         captured = []
         indexes: list[tuple[str, str, ShardIndex]] = []
-        for _name, channel in self.ctx.channels:
-            for subdir in self.ctx.platform_subdirs:
-                index = self.shard_index(channel, subdir)
-                if index is not None:
-                    indexes.append((channel, subdir, index))
-                    continue
-                item = self.capture(channel, subdir)
-                if item is not None:
-                    captured.append(item)
+        pairs = [(channel, subdir) for _name, channel in self.ctx.channels for subdir in self.ctx.platform_subdirs]
+        # Each subdir's probes and download are round trips of their own: they run side by side, and the results
+        # (or the first error) are taken in the configured order, as if one after the other.
+        with ThreadPoolExecutor(max_workers=max(1, min(SUBDIRS_AT_ONCE, len(pairs)))) as pool:
+            found = list(pool.map(lambda pair: self._index_or_capture(*pair), pairs))
+        for (channel, subdir), (index, item) in zip(pairs, found, strict=True):
+            if index is not None:
+                indexes.append((channel, subdir, index))
+            elif item is not None:
+                captured.append(item)
         if indexes:
             used, unheld = closure([i for _, _, i in indexes], roots, self.shard)
             for channel, subdir, index in indexes:
@@ -549,10 +559,20 @@ class Planner:
         return [name for name, _ in self.ctx.channels] + [url for _, url in self.ctx.channels]
 
     def _capture(self, specs: Sequence[str], prefix: Path) -> tuple[TrustState, list[CapturedRepodata]]:
-        state = self.ctx.trust_store.refresh()
         # The names a sharded channel's closure starts from: the requested packages and those installed.
         roots = [n for n in map(spec_name, specs) if n] + installed_names(prefix)
-        return state, ChannelReader(self.ctx).capture_all(roots)
+        # The trust chain and the repodata are independent downloads (the chain never sees the token): they
+        # overlap. A refresh error still comes first, as when the refresh ran before the download.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            download = pool.submit(lambda: ChannelReader(self.ctx).capture_all(roots))
+            try:
+                state = self.ctx.trust_store.refresh()
+            except BaseException:
+                download.cancel()
+                with contextlib.suppress(Exception):
+                    download.result()
+                raise
+            return state, download.result()
 
     def plan(self, specs: Sequence[str], prefix: Path) -> Plan:
         if self.ctx.engine() == "conda":
@@ -583,6 +603,8 @@ class Planner:
         """:meth:`plan` off the event loop (downloads, parse and the wait for the solver all block), in the
         threads of ``call`` (a server's :meth:`PlanPool.call <jupyter_trust.plans.pool.PlanPool.call>`; default
         ``asyncio.to_thread``)."""
+        import asyncio  # only the server's path: a command line's plan never loads it
+
         call = call or asyncio.to_thread
         if self.ctx.engine() == "conda":
             return await self._plan_conda_async(specs, prefix, call)
@@ -638,6 +660,8 @@ class Planner:
         return self._finish(clean, prefix, state, captured, result)
 
     async def _plan_conda_async(self, specs: Sequence[str], prefix: Path, call: _Call) -> Plan:
+        import asyncio
+
         clean = validate_specs(specs, allowed_channels=self._allowed_channels())
         solve = asyncio.ensure_future(conda_engine.solve_async(self._conda_call(clean, prefix)))
         try:
