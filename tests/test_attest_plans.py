@@ -202,6 +202,49 @@ def test_sidecar_swapped_after_planning_is_refused_at_install(fresh):
     assert tree_digest(prefix) == before
 
 
+def test_a_warm_plan_reuses_a_verified_pinned_sidecar_and_the_install_still_rechecks_it(fresh, monkeypatch):
+    from jupyter_trust.plans import attestations
+
+    plan(fresh, "att-lib")
+    before = len(fresh.channel.server.request_log)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a warm plan of verified pinned sidecars starts no threads")
+
+    monkeypatch.setattr(attestations, "ThreadPoolExecutor", no_pool)
+    core, p = plan(fresh, "att-lib")
+    monkeypatch.undo()
+    assert attestation(p, "att-lib")["status"] == "verified" and not p.blocked
+    assert not [r for r in fresh.channel.server.request_log[before:] if ".sigs" in r]  # its sha256 pins it
+    sha = fresh.record("att-lib")["attestations_sha256"]
+    other = sidecar(fresh.sigstore.attest(fn("att-lib"), fresh.record("att-lib")["sha256"], PUBLISHER))
+    fresh.channel.server.set_override(fresh.path(f"{fn('att-lib')}.sigs.{sha}"), other)
+    fresh.channel.server.set_override(fresh.path(f"{fn('att-lib')}.sigs"), other)
+    with pytest.raises(PlanChanged, match="attestation sidecar of att-lib"):
+        core.installer().recheck(p)
+
+
+def test_a_remembered_result_is_only_for_the_same_publishers(fresh):
+    _, p = plan(fresh, "att-lib")
+    assert attestation(p, "att-lib")["status"] == "verified"
+    _, p = plan(fresh, "att-lib", trusted_publishers={fresh.url: [STRANGER.policy_entry()]})
+    assert attestation(p, "att-lib")["status"] == "untrusted-publisher" and p.blocked
+    _, p = plan(fresh, "att-lib", trusted_publishers={fresh.url: []})
+    assert attestation(p, "att-lib")["status"] == "untrusted-publisher" and p.blocked
+    _, p = plan(fresh, "att-lib")
+    assert attestation(p, "att-lib")["status"] == "verified"
+
+
+def test_a_remembered_result_is_only_for_the_advertised_sidecar(fresh):
+    _, p = plan(fresh, "att-lib")
+    assert attestation(p, "att-lib")["status"] == "verified"
+    repodata = fresh.channel.repodata()
+    repodata["packages.conda"][fn("att-lib")]["attestations_sha256"] = "0" * 64
+    fresh.channel.serve_repodata(repodata)
+    _, p = plan(fresh, "att-lib")
+    assert attestation(p, "att-lib")["status"] == "retrieval-failed" and p.blocked
+
+
 def test_v0_sigs_swapped_after_planning_is_refused_at_install(fresh):
     core, p = plan(fresh, "oldstyle", attestations_v0_sigs_channels=[fresh.url])
     assert attestation(p, "oldstyle")["status"] == "verified"

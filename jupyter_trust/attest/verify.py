@@ -3,8 +3,9 @@
 sigstore-python verifies each bundle (certificate chain to the trust root's CA at the log's signed time, the
 embedded SCT, the inclusion proof, checkpoint and signed entry timestamp, the DSSE signature and its log
 entry); this module then checks the CEP 27 statement against the file name and sha256, and the signer
-against the channel's publishers. Bundle checks are remembered per (trust root, bundle bytes) so a warm
-server does not repeat them; the statement and publisher checks always run.
+against the channel's publishers. Bundle checks are remembered per (trust root, bundle bytes), and whole
+results per (trust root, sidecar sha256, file name, package sha256, channel, publishers, transport): every
+check is a pure function of exactly those, so a warm server answers a sidecar it has seen from memory.
 """
 
 from __future__ import annotations
@@ -84,14 +85,20 @@ def _check_bundle(root: SigstoreRoot, bundle: Mapping[str, Any]) -> _Checked | s
         )
     except Exception as exc:  # sigstore reports a bad bundle with several exception types
         result = f"the Sigstore bundle does not verify: {str(exc) or type(exc).__name__}"
-    with _MEMO_LOCK:
-        _MEMO[key] = result
-        while len(_MEMO) > _MEMO_MAX:
-            _MEMO.popitem(last=False)
+    _remember(_MEMO, key, result, _MEMO_MAX)
     return result
 
 
 _PARSED: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+_RESULTS: OrderedDict[tuple[Any, ...], AttestationResult] = OrderedDict()
+
+
+def _remember(memo: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    with _MEMO_LOCK:
+        memo[key] = value
+        memo.move_to_end(key)
+        while len(memo) > limit:
+            memo.popitem(last=False)
 
 
 def _parsed(digest: str, sidecar: bytes) -> list[dict[str, Any]]:
@@ -101,10 +108,7 @@ def _parsed(digest: str, sidecar: bytes) -> list[dict[str, Any]]:
     if hit is not None:
         return hit
     bundles = parse_sidecar(sidecar)
-    with _MEMO_LOCK:
-        _PARSED[digest] = bundles
-        while len(_PARSED) > _MEMO_MAX // 4:
-            _PARSED.popitem(last=False)
+    _remember(_PARSED, digest, bundles, _MEMO_MAX // 4)
     return bundles
 
 
@@ -125,7 +129,58 @@ def verify_attestation(
     allowed publisher.
     """
     digest = hashlib.sha256(sidecar).hexdigest()
+    key = _result_key(trusted_root, digest, filename, sha256, channel, publishers, transport)
+    with _MEMO_LOCK:
+        hit = _RESULTS.get(key)
+    if hit is None:
+        try:
+            hit = _verify(sidecar, digest, filename, sha256, channel, publishers, trusted_root, transport)
+        except SigstoreRootError as exc:  # not remembered: the root may be readable on the next plan
+            return AttestationResult("invalid", str(exc), transport=transport, sidecar_sha256=digest)
+        _remember(_RESULTS, key, hit, _MEMO_MAX)
+    return hit
 
+
+def _result_key(
+    root: SigstoreRoot,
+    sidecar_sha256: str,
+    filename: str,
+    sha256: str,
+    channel: str,
+    publishers: Sequence[Mapping[str, str]] | None,
+    transport: Transport,
+) -> tuple[Any, ...]:
+    policy = None if publishers is None else json.dumps(list(publishers), sort_keys=True)
+    return (id(root), sidecar_sha256, filename, sha256, channel, policy, transport)
+
+
+def remembered(
+    sidecar_sha256: str,
+    filename: str,
+    sha256: str,
+    channel: str,
+    publishers: Sequence[Mapping[str, str]] | None,
+    trusted_root: SigstoreRoot,
+    *,
+    transport: Transport = "cep50",
+) -> AttestationResult | None:
+    """What :func:`verify_attestation` answered for a sidecar with this sha256 and these same inputs, if this
+    process has checked it (the sha256 pins the bytes, so a pinned sidecar need not be read again)."""
+    key = _result_key(trusted_root, sidecar_sha256, filename, sha256, channel, publishers, transport)
+    with _MEMO_LOCK:
+        return _RESULTS.get(key)
+
+
+def _verify(
+    sidecar: bytes,
+    digest: str,
+    filename: str,
+    sha256: str,
+    channel: str,
+    publishers: Sequence[Mapping[str, str]] | None,
+    trusted_root: SigstoreRoot,
+    transport: Transport,
+) -> AttestationResult:
     def result(status: Any, reason: str, checked: _Checked | None = None) -> AttestationResult:
         return AttestationResult(
             status,
@@ -149,10 +204,7 @@ def verify_attestation(
     checked: list[_Checked] = []
     target_channels: list[str | None] = []
     for number, bundle in enumerate(bundles, 1):
-        try:
-            outcome = _check_bundle(trusted_root, bundle)
-        except SigstoreRootError as exc:
-            return result("invalid", str(exc))
+        outcome = _check_bundle(trusted_root, bundle)
         where = f"bundle {number} of {len(bundles)}" if len(bundles) > 1 else "the bundle"
         if isinstance(outcome, str):
             return result("invalid", f"{where}: {outcome}")

@@ -6,7 +6,9 @@ results mean for the plan.
   ``<package url>.v0.sigs``. For an advertised sidecar, a 404, an oversized body or a hash mismatch is
   ``retrieval-failed``, never "none".
 * Sidecars are fetched with the bounded fetcher (token applied as for repodata, never shown), concurrently;
-  pinned ones are kept by content hash and re-verified whenever read.
+  pinned ones are kept by content hash and re-verified whenever read. A pinned sidecar this process has
+  already verified for the same package, channel, publishers and trust root is answered from that result
+  (its sha256 pins its bytes): a warm plan reads, fetches and starts nothing for it.
 * :func:`attestation_reasons` is the pure policy step: evidence is content trust ``trusted`` **or** an
   attestation ``verified``; the ``unsigned`` policy applies to packages with neither.
 """
@@ -34,6 +36,11 @@ if TYPE_CHECKING:
 
 #: sidecars fetched and verified at once
 MAX_PARALLEL = 8
+
+
+class _NeedsSidecar(Exception):
+    """The package's result needs its sidecar's bytes (raised only when no fetcher is given)."""
+
 
 RecordLookup = Callable[[PlannedPackage], "Mapping[str, Any] | None"]
 
@@ -110,10 +117,11 @@ def check_package(
     *,
     policy: Policy,
     channel_name: str | None,
-    fetch: SidecarFetcher,
+    fetch: SidecarFetcher | None,
     root: Any,
 ) -> AttestationResult:
-    """The attestation result of one planned package (never raises: failures are results)."""
+    """The attestation result of one planned package (never raises: failures are results). Without ``fetch``,
+    only what needs no sidecar bytes is answered; anything else raises :class:`_NeedsSidecar`."""
 
     def verify(data: bytes, transport: Any) -> AttestationResult:
         from ..attest.verify import verify_attestation  # sigstore loads only when there is a sidecar to check
@@ -125,6 +133,14 @@ def check_package(
         return decided
     publishers = publishers_for(policy.trusted_publishers, p.channel, channel_name)
     advertised, sha256 = _advertised(record)
+    if advertised and sha256 is not None:
+        from ..attest.verify import remembered
+
+        known = remembered(sha256, p.filename, p.sha256, p.channel, publishers, root, transport="cep50")
+        if known is not None:
+            return known
+    if fetch is None:
+        raise _NeedsSidecar
     redact = fetch.reader.redact
     if advertised and sha256 is not None:
         try:
@@ -179,31 +195,33 @@ def attach_attestations(
         results = {id(p): not_checked() for p in linking}
     else:
         root = _root(policy, environ)
-        fetch = SidecarFetcher(reader, ensure_private_dir(reader.ctx.work_dir / "sidecars"))
+        found: dict[int, Mapping[str, Any] | None] = {}
 
-        def one(p: PlannedPackage) -> AttestationResult:
+        def one(p: PlannedPackage, fetch: SidecarFetcher | None) -> AttestationResult:
             try:
+                if id(p) not in found:  # looked up once (the first pass runs before any other thread)
+                    found[id(p)] = records(p)
                 return check_package(
-                    p, records(p), policy=policy, channel_name=names.get(p.channel), fetch=fetch, root=root
+                    p, found[id(p)], policy=policy, channel_name=names.get(p.channel), fetch=fetch, root=root
                 )
+            except _NeedsSidecar:
+                raise
             except Exception as exc:  # fail closed: whatever could not be checked blocks, and says so
                 return AttestationResult("invalid", f"the attestation could not be checked ({type(exc).__name__})")
 
-        # Only packages with a sidecar to download go to the threads (most have none: no pool to start).
+        # First what needs no sidecar bytes (nothing advertised, or a pinned sidecar already verified), on this
+        # thread; then the rest, fetched and verified concurrently.
         results = {}
-        fetching = []
+        pending = []
         for p in linking:
             try:
-                decided = _without_sidecar(p, records(p), policy=policy, channel_name=names.get(p.channel))
-            except Exception:
-                decided = None  # checked again in full below, where the failure is reported
-            if decided is None:
-                fetching.append(p)
-            else:
-                results[id(p)] = decided
-        if fetching:
-            with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(fetching))) as pool:
-                results.update(zip(map(id, fetching), pool.map(one, fetching), strict=True))
+                results[id(p)] = one(p, None)
+            except _NeedsSidecar:
+                pending.append(p)
+        if pending:
+            fetch = SidecarFetcher(reader, ensure_private_dir(reader.ctx.work_dir / "sidecars"))
+            with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(pending))) as pool:
+                results.update(zip(map(id, pending), pool.map(lambda p: one(p, fetch), pending), strict=True))
     return [dataclasses.replace(p, attestation=results[id(p)].to_json()) if p.links else p for p in packages]
 
 
